@@ -1,0 +1,158 @@
+import { z } from 'zod';
+
+/**
+ * keel.yaml, as zod schemas: the single source of truth for the config's shape, its defaults and its
+ * types. Cross-references (a target's model, a model's provider) are checked in `validate.ts`.
+ */
+
+const ms = (what: string) => z.number().int().positive().describe(what);
+const rate = z.number().min(0).max(1);
+
+const distribution = z.strictObject({
+  p50: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+});
+
+export const simulateSchema = z
+  .strictObject({
+    ttftMs: distribution.default({ p50: 50, p99: 200 }).describe('time to first token, log-normal'),
+    tokensPerSecond: z.number().positive().default(200),
+    reply: z.string().optional().describe('fixed answer text; default echoes the last user message'),
+    outputTokens: z.number().int().positive().default(24),
+    faults: z
+      .strictObject({
+        errorRate: rate.default(0),
+        errorStatuses: z.array(z.number().int().min(400).max(599)).nonempty().default([500, 503]),
+        rateLimitRate: rate.default(0),
+        retryAfterMs: z.number().int().nonnegative().default(1000),
+        hangRate: rate.default(0),
+        malformedRate: rate.default(0),
+        cutStreamRate: rate.default(0),
+        cutAfterChunks: z.number().int().nonnegative().default(3),
+      })
+      .default({
+        errorRate: 0,
+        errorStatuses: [500, 503],
+        rateLimitRate: 0,
+        retryAfterMs: 1000,
+        hangRate: 0,
+        malformedRate: 0,
+        cutStreamRate: 0,
+        cutAfterChunks: 3,
+      }),
+  })
+  .describe('behaviour of a simulated model');
+
+export const providerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('openai'),
+    baseUrl: z.url(),
+    apiKeyEnv: z.string().optional().describe('name of the environment variable holding the API key'),
+    apiKey: z.string().optional().describe('the key itself, usually "${ENV_VAR}"'),
+    authHeader: z
+      .string()
+      .default('authorization')
+      .describe('"authorization" sends "Bearer KEY"; any other name (Azure: "api-key") sends the key as is'),
+    headers: z.record(z.string(), z.string()).default({}),
+    query: z.record(z.string(), z.string()).default({}).describe('query parameters, e.g. Azure api-version'),
+    maxConnections: z.number().int().positive().default(128),
+  }),
+  z.strictObject({
+    type: z.literal('anthropic'),
+    baseUrl: z.url().default('https://api.anthropic.com'),
+    apiKeyEnv: z.string().optional(),
+    apiKey: z.string().optional(),
+    version: z.string().default('2023-06-01'),
+    headers: z.record(z.string(), z.string()).default({}),
+    maxConnections: z.number().int().positive().default(128),
+  }),
+  z.strictObject({
+    type: z.literal('simulated'),
+  }),
+]);
+
+export const pricingSchema = z.strictObject({
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+  cachedInputPerMTok: z.number().nonnegative().optional(),
+});
+
+export const breakerSchema = z.strictObject({
+  failureRate: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.5)
+    .describe('share of failed calls in the window that opens'),
+  window: z.number().int().positive().default(20).describe('calls in the sliding window'),
+  minCalls: z.number().int().positive().default(10).describe('calls needed before it may open'),
+  openMs: ms('how long it stays open before a half-open probe').default(5000),
+});
+
+export const modelSchema = z.strictObject({
+  provider: z.string(),
+  model: z.string().describe('the upstream model name'),
+  pricing: pricingSchema.optional(),
+  contextWindow: z.number().int().positive().optional(),
+  breaker: breakerSchema.partial().optional(),
+  simulate: simulateSchema.optional(),
+});
+
+export const retrySchema = z.strictObject({
+  max: z.number().int().min(0).max(10).default(1).describe('retries of this target before falling back'),
+  baseDelayMs: z.number().int().nonnegative().default(100),
+  maxDelayMs: z.number().int().nonnegative().default(2000),
+});
+
+export const targetSchema = z.strictObject({
+  model: z.string(),
+  timeoutMs: ms('total time one attempt may take').default(30_000),
+  firstTokenTimeoutMs: ms('time to first token (streams) or to response headers').optional(),
+  stallTimeoutMs: ms('longest silence between stream chunks').default(15_000),
+  retry: retrySchema.default({ max: 1, baseDelayMs: 100, maxDelayMs: 2000 }),
+  weight: z.number().positive().default(1),
+  rank: z.number().int().nonnegative().optional().describe('targets of equal rank share load by weight'),
+});
+
+export const routeSchema = z.strictObject({
+  description: z.string().optional(),
+  deadlineMs: ms('end-to-end deadline of a request').default(60_000),
+  hedgeAfterMs: ms('latency threshold: start the next target if no first token by then').optional(),
+  retryBudget: z.number().int().min(0).default(3).describe('most retries one request may spend, all targets'),
+  targets: z.array(targetSchema).min(1, 'a route needs at least one target'),
+});
+
+export const serverSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+  apiKeyEnv: z.string().default('KEEL_API_KEY').describe('environment variable holding the gateway key'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.default({
+    host: '127.0.0.1',
+    port: 8080,
+    bodyLimitBytes: 4 * 1024 * 1024,
+    apiKeyEnv: 'KEEL_API_KEY',
+    logLevel: 'info',
+  }),
+  breaker: breakerSchema.default({ failureRate: 0.5, window: 20, minCalls: 10, openMs: 5000 }),
+  providers: z.record(z.string(), providerSchema),
+  models: z.record(z.string(), modelSchema),
+  routes: z.record(z.string(), routeSchema),
+});
+
+export type KeelConfig = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type RouteConfig = z.infer<typeof routeSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type BreakerConfig = z.infer<typeof breakerSchema>;
+export type SimulateConfig = z.infer<typeof simulateSchema>;
+export type Pricing = z.infer<typeof pricingSchema>;

@@ -1,0 +1,118 @@
+import { Agent, request, errors as undiciErrors } from 'undici';
+import { KeelError } from '../core/errors.ts';
+
+/** One keep-alive connection pool per provider. */
+export function createAgent(maxConnections: number): Agent {
+  return new Agent({
+    connections: maxConnections,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    pipelining: 1,
+    // Timeouts are Keel's (deadline, attempt, first token, stall), carried by the AbortSignal.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
+/** Retry-After as milliseconds: `retry-after-ms`, delta-seconds, or an HTTP date. */
+export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, now = Date.now()) {
+  const ms = headers['retry-after-ms'];
+  if (typeof ms === 'string' && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.round(Number(ms));
+  const value = headers['retry-after'];
+  if (typeof value !== 'string') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Classify an upstream HTTP status: the one place a status becomes a Keel error code. */
+export function statusError(status: number, detail: string, retryAfterMs?: number): KeelError {
+  const message = `upstream answered ${status}${detail ? `: ${detail}` : ''}`;
+  const options =
+    retryAfterMs === undefined ? { upstreamStatus: status } : { upstreamStatus: status, retryAfterMs };
+  if (status === 429) return new KeelError('KEEL_UPSTREAM_RATE_LIMITED', message, options);
+  if (status === 401 || status === 403) return new KeelError('KEEL_UPSTREAM_AUTH', message, options);
+  if (status === 408 || status === 409 || status >= 500)
+    return new KeelError('KEEL_UPSTREAM_ERROR', message, options);
+  return new KeelError('KEEL_UPSTREAM_BAD_REQUEST', message, options);
+}
+
+/** Pull a readable message out of an upstream error body, without echoing anything large. */
+function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message);
+    if (typeof message === 'string') return message.slice(0, 300);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 200).replace(/\s+/g, ' ').trim();
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Uint8Array> & { text(): Promise<string>; json(): Promise<unknown> };
+}
+
+export interface PostOptions {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  signal: AbortSignal;
+  dispatcher: Agent;
+}
+
+/**
+ * POST JSON upstream. Non-2xx answers become classified KeelErrors; network failures become
+ * KEEL_UPSTREAM_NETWORK; an abort rethrows the signal's reason (the deadline or timeout that fired).
+ */
+export async function postJson(options: PostOptions): Promise<UpstreamResponse> {
+  let response: UpstreamResponse;
+  try {
+    response = (await request(options.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...options.headers },
+      body: options.body,
+      signal: options.signal,
+      dispatcher: options.dispatcher,
+    })) as unknown as UpstreamResponse;
+  } catch (err) {
+    throw networkError(err, options.signal);
+  }
+  if (response.status >= 200 && response.status < 300) return response;
+  let text = '';
+  try {
+    text = await response.body.text();
+  } catch {
+    // the body is only for the message
+  }
+  throw statusError(response.status, errorDetail(text), parseRetryAfter(response.headers));
+}
+
+/** Map a thrown I/O error; when our own signal aborted, its reason wins. */
+export function networkError(err: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason;
+  if (err instanceof KeelError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  const text =
+    err instanceof undiciErrors.UndiciError || code ? `${code} ${(err as Error).message}` : String(err);
+  return new KeelError('KEEL_UPSTREAM_NETWORK', `connection to upstream failed: ${text.trim()}`, {
+    cause: err,
+  });
+}
+
+/** Read a whole JSON body, classifying unparseable bodies as malformed. */
+export async function readJson(response: UpstreamResponse, signal: AbortSignal): Promise<unknown> {
+  let text: string;
+  try {
+    text = await response.body.text();
+  } catch (err) {
+    throw networkError(err, signal);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new KeelError('KEEL_UPSTREAM_MALFORMED', `upstream body is not JSON (${text.length} bytes)`);
+  }
+}
