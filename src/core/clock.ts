@@ -6,10 +6,16 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Runs `fn` after `ms`; the returned function cancels it. */
+  setTimer(ms: number, fn: () => void): () => void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  setTimer(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
   sleep(ms, signal) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {

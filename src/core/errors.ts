@@ -180,6 +180,13 @@ export const ERROR_CODES = {
     type: 'api_error',
     doc: 'The client went away before the answer was complete; upstream work was cancelled.',
   },
+  KEEL_ATTEMPT_CANCELLED: {
+    status: 499,
+    retryable: false,
+    breaker: false,
+    type: 'api_error',
+    doc: 'An attempt Keel cancelled itself (it lost a hedge race); recorded in the trace, never sent to a client.',
+  },
   KEEL_INTERNAL: {
     status: 500,
     retryable: false,

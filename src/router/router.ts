@@ -1,0 +1,232 @@
+import type { KeelConfig, RouteConfig } from '../config/schema.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { KeelError } from '../core/errors.ts';
+import type {
+  ChatChunk,
+  ChatCompletion,
+  ChatRequest,
+  EmbeddingRequest,
+  EmbeddingResponse,
+} from '../core/types.ts';
+import type { Provider } from '../providers/provider.ts';
+import { type BreakerState, CircuitBreaker } from '../resilience/circuit-breaker.ts';
+import { Timebox } from '../resilience/deadline.ts';
+import { chatAttempt, oneShotAttempt, type StreamStart, streamAttempt } from './attempt.ts';
+import { Chain, type ChainResult } from './chain.ts';
+import { orderByRank } from './order.ts';
+import type { AttemptRecord, Target } from './target.ts';
+
+export interface RouteRuntime {
+  name: string;
+  config: RouteConfig;
+  targets: Target[];
+}
+
+/** What the router did for one request: the decision and every attempt. */
+export interface RouteOutcome {
+  route: string;
+  target: string;
+  decision: AttemptRecord['reason'];
+  attempts: AttemptRecord[];
+}
+
+export interface StreamOutcome extends RouteOutcome {
+  first: ChatChunk;
+  rest: AsyncGenerator<ChatChunk>;
+}
+
+export interface RouterOptions {
+  providers: Map<string, Provider>;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface TargetHealth {
+  model: string;
+  provider: string;
+  breaker: BreakerState['kind'];
+  retryAt?: number;
+}
+
+/** Routes → target chains. Breakers are per model, shared by every route that uses the model. */
+export class Router {
+  readonly routes = new Map<string, RouteRuntime>();
+  readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly clock: Clock;
+  private readonly random: () => number;
+
+  constructor(
+    config: KeelConfig,
+    private readonly options: RouterOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    for (const [modelName, model] of Object.entries(config.models)) {
+      const overrides = Object.fromEntries(
+        Object.entries(model.breaker ?? {}).filter(([, v]) => v !== undefined),
+      );
+      this.breakers.set(modelName, new CircuitBreaker({ ...config.breaker, ...overrides }, this.clock));
+    }
+    for (const [name, route] of Object.entries(config.routes)) {
+      const targets = route.targets.map((t, i): Target => {
+        const model = config.models[t.model]!;
+        const provider = options.providers.get(t.model);
+        if (!provider) throw new Error(`no provider for model ${t.model}`);
+        return {
+          name: t.model,
+          providerName: model.provider,
+          upstreamModel: model.model,
+          provider,
+          breaker: this.breakers.get(t.model)!,
+          settings: { ...t, rank: t.rank ?? i },
+        };
+      });
+      this.routes.set(name, { name, config: route, targets });
+    }
+  }
+
+  route(name: string): RouteRuntime {
+    const route = this.routes.get(name);
+    if (!route) {
+      const known = [...this.routes.keys()].map((r) => `"${r}"`).join(', ');
+      throw new KeelError(
+        'KEEL_UNKNOWN_ROUTE',
+        `model "${name}" is not a route of this gateway; routes: ${known}`,
+        {
+          param: 'model',
+        },
+      );
+    }
+    return route;
+  }
+
+  private deadline(route: RouteRuntime, signal: AbortSignal): { box: Timebox; deadlineAt: number } {
+    const box = new Timebox(this.clock, [signal]);
+    const { deadlineMs } = route.config;
+    box.arm(
+      deadlineMs,
+      () =>
+        new KeelError('KEEL_DEADLINE_EXCEEDED', `route "${route.name}" deadline of ${deadlineMs} ms passed`),
+    );
+    return { box, deadlineAt: this.clock.now() + deadlineMs };
+  }
+
+  private chain<T>(
+    route: RouteRuntime,
+    deadline: { box: Timebox; deadlineAt: number },
+    attempt: (target: Target, record: AttemptRecord, cancel: AbortSignal) => Promise<T>,
+  ): Promise<ChainResult<T>> {
+    return new Chain<T>({
+      targets: orderByRank(route.targets, this.random),
+      attempt,
+      signal: deadline.box.signal,
+      deadlineAt: deadline.deadlineAt,
+      retryBudget: route.config.retryBudget,
+      hedgeAfterMs: route.config.hedgeAfterMs,
+      clock: this.clock,
+      random: this.random,
+    }).run();
+  }
+
+  private outcome(route: RouteRuntime, result: ChainResult<unknown>): RouteOutcome {
+    return {
+      route: route.name,
+      target: result.winner.target,
+      decision: result.winner.reason,
+      attempts: result.attempts,
+    };
+  }
+
+  async chat(
+    routeName: string,
+    request: ChatRequest,
+    signal: AbortSignal,
+  ): Promise<RouteOutcome & { completion: ChatCompletion }> {
+    const route = this.route(routeName);
+    const deadline = this.deadline(route, signal);
+    try {
+      const result = await this.chain(route, deadline, (target, record, cancel) =>
+        chatAttempt({ target, record, request, parents: [deadline.box.signal, cancel], clock: this.clock }),
+      );
+      return { ...this.outcome(route, result), completion: result.value };
+    } finally {
+      deadline.box.dispose();
+    }
+  }
+
+  /**
+   * Resolves when some target produced its first chunk: failover is transparent until then. After it,
+   * `rest` throws on any failure (cut, stall, garbage, deadline); it never ends quietly.
+   */
+  async stream(routeName: string, request: ChatRequest, signal: AbortSignal): Promise<StreamOutcome> {
+    const route = this.route(routeName);
+    const deadline = this.deadline(route, signal);
+    let result: ChainResult<StreamStart>;
+    try {
+      result = await this.chain(route, deadline, (target, record, cancel) =>
+        streamAttempt({ target, record, request, parents: [deadline.box.signal, cancel], clock: this.clock }),
+      );
+    } catch (err) {
+      deadline.box.dispose();
+      throw err;
+    }
+    const inner = result.value.rest;
+    async function* rest(): AsyncGenerator<ChatChunk> {
+      try {
+        yield* inner;
+      } finally {
+        deadline.box.dispose();
+      }
+    }
+    return { ...this.outcome(route, result), first: result.value.first, rest: rest() };
+  }
+
+  async embeddings(
+    routeName: string,
+    request: EmbeddingRequest,
+    signal: AbortSignal,
+  ): Promise<RouteOutcome & { response: EmbeddingResponse }> {
+    const route = this.route(routeName);
+    const capable = route.targets.filter((t) => t.provider.embeddings !== undefined);
+    if (capable.length === 0) {
+      throw new KeelError('KEEL_UNSUPPORTED', `route "${routeName}" has no target that serves embeddings`, {
+        param: 'model',
+      });
+    }
+    const deadline = this.deadline(route, signal);
+    try {
+      const result = await this.chain({ ...route, targets: capable }, deadline, (target, record, cancel) =>
+        oneShotAttempt(
+          { target, record, parents: [deadline.box.signal, cancel], clock: this.clock },
+          (signal) => target.provider.embeddings!(request, { model: target.upstreamModel, signal }),
+          (response) => ({ model: response.model }),
+        ),
+      );
+      return { ...this.outcome(route, result), response: result.value };
+    } finally {
+      deadline.box.dispose();
+    }
+  }
+
+  health(): TargetHealth[] {
+    const seen: TargetHealth[] = [];
+    for (const route of this.routes.values()) {
+      for (const t of route.targets) {
+        if (seen.some((h) => h.model === t.name)) continue;
+        const state = t.breaker.state;
+        seen.push({
+          model: t.name,
+          provider: t.providerName,
+          breaker: state.kind,
+          ...(state.kind === 'open' ? { retryAt: state.retryAt } : {}),
+        });
+      }
+    }
+    return seen;
+  }
+
+  async close(): Promise<void> {
+    const providers = new Set(this.options.providers.values());
+    await Promise.all([...providers].map((p) => p.close?.()));
+  }
+}

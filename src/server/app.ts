@@ -1,0 +1,96 @@
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { KeelConfig } from '../config/schema.ts';
+import { KeelError } from '../core/errors.ts';
+import { requestId } from '../core/ids.ts';
+import type { Router } from '../router/router.ts';
+import { gatewayKeyCheck } from './auth.ts';
+import { chatHandler, clientSignal, outcomeHeaders } from './chat.ts';
+import { errorHandler, sendError } from './errors.ts';
+import { parseEmbeddingRequest } from './schemas.ts';
+
+export interface AppOptions {
+  config: KeelConfig;
+  router: Router;
+  /** The gateway key; when set, every /v1 request must present it. */
+  apiKey?: string | undefined;
+  logger?: boolean;
+}
+
+/** The Fastify app: OpenAI-compatible routes, health, and one error shape for everything. */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { config, router } = options;
+  const limit = config.server.bodyLimitBytes;
+  const app = Fastify({
+    bodyLimit: limit,
+    genReqId: (req) => requestId(req.headers['x-request-id']),
+    requestIdHeader: false,
+    // Per-request logs would be noise; failures are logged where they are handled, without bodies.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: config.server.logLevel,
+            redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+          },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const check = gatewayKeyCheck(options.apiKey);
+  if (check) {
+    app.addHook('onRequest', async (request) => {
+      if (request.url.startsWith('/v1/')) check(request.headers.authorization);
+    });
+  }
+
+  app.setErrorHandler(errorHandler(limit));
+  app.setNotFoundHandler((request, reply) => {
+    const known = ['/v1/chat/completions', '/v1/embeddings', '/v1/models'];
+    const code = known.includes(request.url.split('?')[0] ?? '')
+      ? 'KEEL_METHOD_NOT_ALLOWED'
+      : 'KEEL_NOT_FOUND';
+    sendError(reply, new KeelError(code, `no route for ${request.method} ${request.url.slice(0, 200)}`));
+  });
+
+  app.post('/v1/chat/completions', chatHandler(router));
+
+  app.post('/v1/embeddings', async (request, reply) => {
+    const body = parseEmbeddingRequest(request.body);
+    router.route(body.model);
+    const result = await router.embeddings(body.model, body, clientSignal(reply));
+    reply.headers(outcomeHeaders(result));
+    return result.response;
+  });
+
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: [...router.routes.values()].map((route) => ({
+      id: route.name,
+      object: 'model',
+      created: 0,
+      owned_by: 'keel',
+      description: route.config.description ?? null,
+    })),
+  }));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const targets = router.health();
+    const open = new Set(targets.filter((t) => t.breaker === 'open').map((t) => t.model));
+    const routes = [...router.routes.values()].map((r) => ({
+      route: r.name,
+      available: r.targets.some((t) => !open.has(t.name)),
+    }));
+    const ready = routes.every((r) => r.available);
+    reply.code(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'unavailable', routes, targets };
+  });
+
+  return app;
+}
