@@ -48,7 +48,10 @@ export const providerSchema = z.discriminatedUnion('type', [
     type: z.literal('openai'),
     baseUrl: z.url(),
     apiKeyEnv: z.string().optional().describe('name of the environment variable holding the API key'),
-    apiKey: z.string().optional().describe('the key itself; write it as an interpolated environment variable'),
+    apiKey: z
+      .string()
+      .optional()
+      .describe('the key itself; write it as an interpolated environment variable'),
     authHeader: z
       .string()
       .default('authorization')

@@ -11,7 +11,7 @@ import type {
   ToolCall,
   Usage,
 } from '../core/types.ts';
-import { createAgent, networkError, postJson, readJson } from './http.ts';
+import { createAgent, postJson, readJson, streamError } from './http.ts';
 import type { CallOptions, Provider } from './provider.ts';
 import { parseSse, type SseEvent } from './sse.ts';
 
@@ -358,7 +358,7 @@ export function fromAnthropicResponse(body: unknown): ChatCompletion {
 // Streaming: Messages API events → OpenAI chunks
 // ---------------------------------------------------------------------------------------------------
 
-function streamError(data: Json): KeelError {
+function errorEvent(data: Json): KeelError {
   const error = isObject(data.error) ? data.error : {};
   const type = typeof error.type === 'string' ? error.type : 'error';
   const message = typeof error.message === 'string' ? error.message.slice(0, 300) : 'error event';
@@ -397,7 +397,7 @@ class StreamTranslator {
     }
     if (!isObject(data)) throw malformed('upstream stream event is not an object');
     const type = typeof data.type === 'string' ? data.type : event.event;
-    if (type === 'error') throw streamError(data);
+    if (type === 'error') throw errorEvent(data);
     if (type === 'ping') return [];
     if (type === 'message_start') return this.start(data);
     const known = [
@@ -539,7 +539,7 @@ export class AnthropicProvider implements Provider {
         if (translator.done) break;
       }
     } catch (err) {
-      throw networkError(err, signal);
+      throw streamError(err, signal);
     } finally {
       // Early exit (client gone, error): drop the connection rather than drain an unwanted answer.
       if (!translator.done) (response.body as unknown as { destroy(): void }).destroy();

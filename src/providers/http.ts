@@ -70,13 +70,14 @@ export interface PostOptions {
 export async function postJson(options: PostOptions): Promise<UpstreamResponse> {
   let response: UpstreamResponse;
   try {
-    response = (await request(options.url, {
+    const raw = await request(options.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...options.headers },
       body: options.body,
       signal: options.signal,
       dispatcher: options.dispatcher,
-    })) as unknown as UpstreamResponse;
+    });
+    response = { status: raw.statusCode, headers: raw.headers, body: raw.body };
   } catch (err) {
     throw networkError(err, options.signal);
   }
@@ -100,6 +101,22 @@ export function networkError(err: unknown, signal: AbortSignal): unknown {
   return new KeelError('KEEL_UPSTREAM_NETWORK', `connection to upstream failed: ${text.trim()}`, {
     cause: err,
   });
+}
+
+/**
+ * Map an error thrown while reading a stream that had started: the upstream went away mid-answer, so
+ * the answer is incomplete (KEEL_STREAM_CUT), unless our own signal aborted it.
+ */
+export function streamError(err: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason;
+  if (err instanceof KeelError) return err;
+  return new KeelError(
+    'KEEL_STREAM_CUT',
+    `upstream stream broke off: the answer is incomplete (${(err as Error).message})`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /** Read a whole JSON body, classifying unparseable bodies as malformed. */

@@ -7,7 +7,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '../core/types.ts';
-import { createAgent, networkError, postJson, readJson } from './http.ts';
+import { createAgent, postJson, readJson, streamError } from './http.ts';
 import type { CallOptions, Provider } from './provider.ts';
 import { parseSse } from './sse.ts';
 
@@ -120,7 +120,7 @@ export class OpenAIProvider implements Provider {
         yield asChunk(event.data);
       }
     } catch (err) {
-      throw networkError(err, signal);
+      throw streamError(err, signal);
     } finally {
       // Early exit (client gone, error): drop the connection rather than drain an unwanted answer.
       if (!done) (response.body as unknown as { destroy(): void }).destroy();

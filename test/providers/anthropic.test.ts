@@ -656,3 +656,29 @@ test('aborting mid-stream stops the stream with the reason and closes the connec
   assert.equal(content(seen), 'Once upon');
   await connectionClosed;
 });
+
+test('a consumer that stops reading early closes the upstream connection', async (t) => {
+  let closed!: () => void;
+  const connectionClosed = new Promise<void>((resolve) => {
+    closed = resolve;
+  });
+  const { provider } = await setup(t, (_req, res) => {
+    res.on('close', () => closed());
+    startSse(res);
+    res.write(
+      messageStart() +
+        event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+        event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'First' } }),
+    ); // keeps the stream open
+  });
+  const seen: ChatChunk[] = [];
+  for await (const chunk of provider.stream(
+    { model: 'route', messages: [{ role: 'user', content: 'Hi' }] },
+    opts(),
+  )) {
+    seen.push(chunk);
+    if (content(seen) === 'First') break;
+  }
+  assert.equal(content(seen), 'First');
+  await connectionClosed;
+});

@@ -1,0 +1,381 @@
+/**
+ * Keel's overhead benchmark, on loopback: a fixed-answer upstream, the floor (a bare undici
+ * pass-through proxy) and Keel (startGateway, full reliability stack) each run in their own child
+ * process; this process only generates load (undici Pools, keep-alive) and reports.
+ *
+ *   npm run bench               full run (~1.5–2.5 min)
+ *   npm run bench -- --quick    ~30 s smoke run (shorter phases; RSS after 10k requests, labelled)
+ *   npm run bench -- --profile  also CPU-profile the Keel child and print its hot spots
+ *
+ * Phases: (1) memory: N requests through floor and Keel at high concurrency, then each child's RSS;
+ * (2) saturated throughput of direct, floor and Keel; (3) sequential one-at-a-time latency, the three
+ * interleaved request by request. Results: bench/results/latest.{json,md}. Exit code 0 even when a
+ * target is missed (this reports, it does not gate); non-zero only when the bench itself broke.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchScript, killAll, type Memory, type ServerChild, startServer } from './lib/children.ts';
+import { benchConfigYaml } from './lib/keel-config.ts';
+import { counted, probe, type SaturatedResult, saturate, sequential, type Target } from './lib/load.ts';
+import { formatProfile, summarizeProfile } from './lib/profile.ts';
+import { markdownTable, type Row, textTable, type Verdict } from './lib/report.ts';
+
+const argv = new Set(process.argv.slice(2));
+for (const arg of argv) {
+  if (!['--quick', '--profile'].includes(arg)) {
+    console.error(`unknown option ${arg}; use --quick and/or --profile`);
+    process.exit(2);
+  }
+}
+const quick = argv.has('--quick');
+const profile = argv.has('--profile');
+
+const SETTINGS = quick
+  ? {
+      mode: 'quick',
+      connections: 64,
+      warmupMs: 1_000,
+      durationMs: 3_000,
+      seqWarmup: 200,
+      seqCount: 1_000,
+      memRequests: 10_000,
+      hardLimitMs: 120_000,
+    }
+  : {
+      mode: 'full',
+      connections: 64,
+      warmupMs: 2_000,
+      durationMs: 8_000,
+      seqWarmup: 500,
+      seqCount: 3_000,
+      memRequests: 100_000,
+      hardLimitMs: 300_000,
+    };
+
+const TARGETS = { throughputRatio: 0.6, p50AddedMs: 0.5, rssMb: 150 };
+
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+const profileDir = join(resultsDir, 'profiles');
+
+// Whatever happens, the run ends: kill the children and leave after the hard limit.
+const hardLimit = setTimeout(() => {
+  console.error(`bench: hard time limit of ${SETTINGS.hardLimitMs / 1000} s reached; aborting`);
+  killAll();
+  process.exit(3);
+}, SETTINGS.hardLimitMs);
+hardLimit.unref();
+process.on('SIGINT', () => {
+  killAll();
+  process.exit(130);
+});
+
+const t0 = performance.now();
+const log = (msg: string) =>
+  console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+const mb = (bytes: number) => bytes / (1024 * 1024);
+const kReq = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
+
+async function main(): Promise<void> {
+  console.log(
+    `Keel gateway bench (${SETTINGS.mode}${quick ? ' smoke run: short phases, numbers are indicative only' : ''}) — ` +
+      `${cpus().length} CPU(s) ${cpus()[0]?.model.trim() ?? ''}, Node ${process.version}`,
+  );
+  const children: ServerChild[] = [];
+  try {
+    const upstream = await startServer('upstream', benchScript('upstream-server.ts'), []);
+    children.push(upstream);
+    const floor = await startServer('floor', benchScript('floor-server.ts'), [upstream.origin]);
+    children.push(floor);
+    if (profile) mkdirSync(profileDir, { recursive: true });
+    const profileName = `keel-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+    const keel = await startServer('keel', benchScript('keel-server.ts'), [upstream.origin], {
+      extraExecArgv: profile
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName}`]
+        : [],
+    });
+    children.push(keel);
+    log(
+      `upstream ${upstream.origin} (pid ${upstream.pid}), floor ${floor.origin} (pid ${floor.pid}), keel ${keel.origin} (pid ${keel.pid})`,
+    );
+
+    const direct: Target = { name: 'direct', origin: upstream.origin };
+    const viaFloor: Target = { name: 'floor', origin: floor.origin };
+    const viaKeel: Target = { name: 'keel', origin: keel.origin };
+    const targets = [direct, viaFloor, viaKeel];
+
+    // Sanity: each path answers a well-formed completion, and Keel really routed it.
+    for (const t of targets) {
+      const headers = await probe(t);
+      if (t === viaKeel && headers['x-keel-route'] !== 'bench')
+        throw new Error(`keel: answer lacks x-keel-route: bench (got ${JSON.stringify(headers)})`);
+    }
+    const idle = { floor: await floor.memory(), keel: await keel.memory() };
+
+    // Phase 1 — memory: N requests at high concurrency into fresh children, then their RSS.
+    const memory: Record<
+      string,
+      { before: Memory; after: Memory; run: Awaited<ReturnType<typeof counted>> }
+    > = {};
+    for (const [t, child] of [
+      [viaFloor, floor],
+      [viaKeel, keel],
+    ] as const) {
+      log(
+        `memory: ${kReq(SETTINGS.memRequests)} requests through ${t.name} at concurrency ${SETTINGS.connections}`,
+      );
+      const run = await counted(t, {
+        total: SETTINGS.memRequests,
+        connections: SETTINGS.connections,
+        maxMs: quick ? 30_000 : 90_000,
+      });
+      const after = await child.memory();
+      memory[t.name] = { before: idle[t.name as 'floor' | 'keel'], after, run };
+      log(
+        `  ${t.name}: ${run.ok} ok, ${run.failed} failed in ${(run.elapsedMs / 1000).toFixed(1)} s${run.timedOut ? ' (TIME LIMIT: fewer than requested)' : ''}; ` +
+          `RSS ${mb(after.rss).toFixed(1)} MB (idle ${mb(idle[t.name as 'floor' | 'keel'].rss).toFixed(1)} MB), heap used ${mb(after.heapUsed).toFixed(1)} MB`,
+      );
+    }
+
+    // Phase 2 — saturated throughput, one target at a time (the others idle).
+    const throughput: Record<string, SaturatedResult> = {};
+    for (const t of targets) {
+      log(
+        `throughput: ${t.name}, ${SETTINGS.connections} connections, ${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s`,
+      );
+      const r = await saturate(t, {
+        connections: SETTINGS.connections,
+        warmupMs: SETTINGS.warmupMs,
+        durationMs: SETTINGS.durationMs,
+        maxRequests: 5_000_000,
+      });
+      throughput[t.name] = r;
+      log(
+        `  ${t.name}: ${r.rps.toFixed(0)} req/s (${r.failed} failed), latency under load p50 ${r.latencyMs.p50.toFixed(2)} ms p99 ${r.latencyMs.p99.toFixed(2)} ms`,
+      );
+    }
+
+    // Phase 3 — sequential latency, interleaved request by request.
+    log(
+      `sequential: ${SETTINGS.seqCount} requests per target after ${SETTINGS.seqWarmup} warm-up, interleaved`,
+    );
+    const seq = await sequential(targets, {
+      warmup: SETTINGS.seqWarmup,
+      count: SETTINGS.seqCount,
+      maxMs: quick ? 20_000 : 60_000,
+    });
+    for (const t of targets) {
+      const l = seq.latencyMs[t.name]!;
+      log(
+        `  ${t.name}: p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms (${seq.failed[t.name]} failed)`,
+      );
+    }
+    const endMemory = { floor: await floor.memory(), keel: await keel.memory() };
+
+    // Stop the children (Keel's clean exit writes its CPU profile).
+    await Promise.all(children.map((c) => c.close()));
+    children.length = 0;
+
+    report({ throughput, seq, memory, endMemory });
+
+    if (profile) {
+      const file = readdirSync(profileDir).includes(profileName) ? join(profileDir, profileName) : undefined;
+      if (file) console.log(`\n${formatProfile(summarizeProfile(file, 20))}`);
+      else console.log(`\n(no CPU profile found in ${profileDir})`);
+    }
+  } finally {
+    await Promise.all(children.map((c) => c.close()));
+  }
+}
+
+function report(r: {
+  throughput: Record<string, SaturatedResult>;
+  seq: Awaited<ReturnType<typeof sequential>>;
+  memory: Record<string, { before: Memory; after: Memory; run: Awaited<ReturnType<typeof counted>> }>;
+  endMemory: Record<string, Memory>;
+}): void {
+  const rps = (name: string) => r.throughput[name]!.rps;
+  const lat = (name: string) => r.seq.latencyMs[name]!;
+  const ratio = rps('keel') / rps('floor');
+  const added = {
+    floor: { p50: lat('floor').p50 - lat('direct').p50, p99: lat('floor').p99 - lat('direct').p99 },
+    keel: { p50: lat('keel').p50 - lat('direct').p50, p99: lat('keel').p99 - lat('direct').p99 },
+  };
+  const rss = { floor: mb(r.memory.floor!.after.rss), keel: mb(r.memory.keel!.after.rss) };
+  const memLabel = `${kReq(SETTINGS.memRequests)}${quick ? ', quick' : ''}`;
+
+  const verdicts: Verdict[] = [
+    {
+      name: 'saturated throughput keel/floor',
+      value: ratio,
+      target: `>= ${TARGETS.throughputRatio.toFixed(2)}`,
+      pass: ratio >= TARGETS.throughputRatio,
+    },
+    {
+      name: 'sequential p50 added by keel (ms)',
+      value: added.keel.p50,
+      target: `<= ${TARGETS.p50AddedMs.toFixed(2)}`,
+      pass: added.keel.p50 <= TARGETS.p50AddedMs,
+    },
+    {
+      name: `keel RSS after ${memLabel} requests (MB)`,
+      value: rss.keel,
+      target: `<= ${TARGETS.rssMb}`,
+      pass: rss.keel <= TARGETS.rssMb,
+    },
+  ];
+  const verdict = (i: number) => (verdicts[i]!.pass ? 'PASS' : 'FAIL');
+  const f2 = (x: number) => x.toFixed(2);
+  const rows: Row[] = [
+    {
+      metric: 'saturated throughput (req/s)',
+      direct: rps('direct').toFixed(0),
+      floor: rps('floor').toFixed(0),
+      keel: rps('keel').toFixed(0),
+      ratio: f2(ratio),
+      target: verdicts[0]!.target,
+      result: verdict(0),
+    },
+    {
+      metric: 'sequential p50 (ms)',
+      direct: f2(lat('direct').p50),
+      floor: f2(lat('floor').p50),
+      keel: f2(lat('keel').p50),
+      ratio: '',
+      target: '',
+      result: '',
+    },
+    {
+      metric: 'sequential p99 (ms)',
+      direct: f2(lat('direct').p99),
+      floor: f2(lat('floor').p99),
+      keel: f2(lat('keel').p99),
+      ratio: '',
+      target: '',
+      result: '',
+    },
+    {
+      metric: 'sequential p50 added (ms)',
+      direct: '-',
+      floor: f2(added.floor.p50),
+      keel: f2(added.keel.p50),
+      ratio: '',
+      target: verdicts[1]!.target,
+      result: verdict(1),
+    },
+    {
+      metric: 'sequential p99 added (ms)',
+      direct: '-',
+      floor: f2(added.floor.p99),
+      keel: f2(added.keel.p99),
+      ratio: '',
+      target: '',
+      result: '',
+    },
+    {
+      metric: `RSS after ${memLabel} requests (MB)`,
+      direct: '-',
+      floor: rss.floor.toFixed(1),
+      keel: rss.keel.toFixed(1),
+      ratio: '',
+      target: verdicts[2]!.target,
+      result: verdict(2),
+    },
+  ];
+
+  const failures =
+    Object.values(r.throughput).reduce((n, t) => n + t.failed, 0) +
+    Object.values(r.seq.failed).reduce((n, x) => n + x, 0) +
+    Object.values(r.memory).reduce((n, m) => n + m.run.failed, 0);
+  const missed = verdicts.filter((v) => !v.pass);
+  const notes = [
+    quick
+      ? 'QUICK smoke run: short phases and RSS after 10k (not 100k) requests; numbers are indicative only.'
+      : '',
+    failures > 0 ? `WARNING: ${failures} request(s) failed (non-200 or network error); see the JSON.` : '',
+    r.seq.timedOut ? 'WARNING: the sequential phase hit its time limit before its count.' : '',
+    Object.values(r.memory).some((m) => m.run.timedOut)
+      ? 'WARNING: a memory phase hit its time limit before its count.'
+      : '',
+  ].filter(Boolean);
+  const missedText =
+    missed.length === 0
+      ? 'All targets met.'
+      : `TARGETS MISSED (${missed.length}/${verdicts.length}): ${missed
+          .map((v) => `${v.name} = ${v.value.toFixed(2)} (target ${v.target})`)
+          .join('; ')}`;
+
+  const table = textTable(rows);
+  console.log(`\n${table}\n`);
+  for (const n of notes) console.log(n);
+  console.log(missedText);
+
+  const date = new Date().toISOString();
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memoryMb: Math.round(mb(totalmem())),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    join(resultsDir, 'latest.json'),
+    `${JSON.stringify(
+      {
+        date,
+        mode: SETTINGS.mode,
+        machine,
+        settings: SETTINGS,
+        targets: verdicts,
+        allTargetsMet: missed.length === 0,
+        summary: {
+          throughputRps: { direct: rps('direct'), floor: rps('floor'), keel: rps('keel') },
+          throughputRatioKeelFloor: ratio,
+          sequentialMs: { direct: lat('direct'), floor: lat('floor'), keel: lat('keel') },
+          sequentialAddedMs: added,
+          rssMbAfterRequests: { requests: SETTINGS.memRequests, ...rss },
+        },
+        raw: r,
+        keelConfig: benchConfigYaml('http://127.0.0.1:UPSTREAM_PORT'),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  writeFileSync(
+    join(resultsDir, 'latest.md'),
+    [
+      `# Keel gateway bench — ${date}`,
+      '',
+      `Mode: **${SETTINGS.mode}**. Machine: ${machine.cpus} CPU(s) ${machine.cpuModel}, ${machine.memoryMb} MB, Node ${machine.node}, ${machine.platform}.`,
+      `Loopback; upstream, floor and Keel each in a child process; load from a separate process (undici Pool, keep-alive).`,
+      `Throughput: ${SETTINGS.connections} connections, ${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s. ` +
+        `Sequential: ${SETTINGS.seqCount} requests per target after ${SETTINGS.seqWarmup}, interleaved. ` +
+        `RSS: after ${SETTINGS.memRequests} requests at concurrency ${SETTINGS.connections}.`,
+      '',
+      markdownTable(rows),
+      '',
+      ...notes.map((n) => `> ${n}`),
+      notes.length > 0 ? '' : '',
+      `**${missedText}**`,
+      '',
+    ].join('\n'),
+  );
+  console.log(
+    `\nwrote bench/results/latest.json and bench/results/latest.md (${((performance.now() - t0) / 1000).toFixed(0)} s total)`,
+  );
+}
+
+main().then(
+  () => {
+    clearTimeout(hardLimit);
+    process.exit(0);
+  },
+  (err: unknown) => {
+    console.error('bench failed:', err);
+    killAll();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,103 @@
+/** Parent side of bench/lib/protocol.ts: fork a bench server child and talk to it. */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type ChildMessage, isChildMessage } from './protocol.ts';
+
+export interface Memory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+export interface ServerChild {
+  name: string;
+  origin: string;
+  pid: number;
+  memory(): Promise<Memory>;
+  close(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Kill every child still running (used on fatal errors and the global time limit). */
+export function killAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
+export function benchScript(name: string): string {
+  return fileURLToPath(new URL(`../${name}`, import.meta.url));
+}
+
+export async function startServer(
+  name: string,
+  script: string,
+  args: string[],
+  options: { extraExecArgv?: string[]; readyTimeoutMs?: number } = {},
+): Promise<ServerChild> {
+  const child = fork(script, args, {
+    execArgv: ['--import', 'tsx', ...(options.extraExecArgv ?? [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name}: not ready within ${options.readyTimeoutMs ?? 20_000} ms`));
+    }, options.readyTimeoutMs ?? 20_000);
+    const onMessage = (msg: unknown) => {
+      if (isChildMessage(msg) && msg.type === 'ready') {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        child.off('message', onMessage);
+        resolve(msg.port);
+      }
+    };
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: exited with code ${code} before it was ready`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+
+  let nextId = 1;
+  return {
+    name,
+    origin: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? -1,
+    memory() {
+      const id = nextId++;
+      return new Promise<Memory>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.off('message', onMessage);
+          reject(new Error(`${name}: no memory answer within 5 s`));
+        }, 5_000);
+        const onMessage = (msg: unknown) => {
+          if (!isChildMessage(msg) || msg.type !== 'memory' || msg.id !== id) return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          const { rss, heapUsed, heapTotal, external } = msg satisfies ChildMessage;
+          resolve({ rss, heapUsed, heapTotal, external });
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'memory', id });
+      });
+    },
+    close() {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (child.connected) child.send({ type: 'close' });
+        else child.kill('SIGTERM');
+      });
+    },
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * Summarise .cpuprofile files, e.g. those `npm run bench -- --profile` writes under
+ * bench/results/profiles/.
+ *
+ * Usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [TOP_N]
+ */
+import { formatProfile, summarizeProfile } from './lib/profile.ts';
+
+const [file, n] = process.argv.slice(2);
+if (!file) {
+  console.error('usage: profile-summary.ts FILE.cpuprofile [TOP_N]');
+  process.exit(2);
+}
+console.log(formatProfile(summarizeProfile(file, n ? Number(n) : 25)));

@@ -1,0 +1,40 @@
+import { parseConfig } from '../../src/config/load.ts';
+import { type Gateway, startGateway } from '../../src/server/gateway.ts';
+
+/** Start Keel on a free loopback port from a YAML config text. */
+export function gatewayFromYaml(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<Gateway> {
+  const config = parseConfig(yaml, { env });
+  return startGateway({ config, port: 0, env, logger: false });
+}
+
+/** A two-model config over one OpenAI-compatible upstream per model. */
+export function twoTargetYaml(
+  primaryUrl: string,
+  backupUrl: string,
+  options: { route?: string; extra?: string; primary?: string; backup?: string; breaker?: string } = {},
+): string {
+  return `
+breaker: ${options.breaker ?? '{ failureRate: 0.5, window: 10, minCalls: 4, openMs: 300 }'}
+providers:
+  up1: { type: openai, baseUrl: "${primaryUrl}" }
+  up2: { type: openai, baseUrl: "${backupUrl}" }
+models:
+  primary: { provider: up1, model: primary-model }
+  backup: { provider: up2, model: backup-model }
+routes:
+  chat:
+    deadlineMs: 3000
+    retryBudget: 2
+${options.route ?? ''}
+    targets:
+      - model: primary
+        timeoutMs: 400
+        firstTokenTimeoutMs: 300
+        stallTimeoutMs: 300
+        ${options.primary ?? 'retry: { max: 0 }'}
+      - model: backup
+        timeoutMs: 1000
+        ${options.backup ?? 'retry: { max: 0 }'}
+${options.extra ?? ''}
+`;
+}
