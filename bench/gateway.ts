@@ -6,6 +6,7 @@
  *   npm run bench               full run (~1.5–2.5 min)
  *   npm run bench -- --quick    ~30 s smoke run (shorter phases; RSS after 10k requests, labelled)
  *   npm run bench -- --profile  also CPU-profile the Keel child and print its hot spots
+ *   npm run bench -- --tsx      run the server children under tsx instead of compiled JS
  *
  * Phases: (1) memory: N requests through floor and Keel at high concurrency, then each child's RSS;
  * (2) saturated throughput of direct, floor and Keel; (3) sequential one-at-a-time latency, the three
@@ -16,7 +17,8 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchScript, killAll, type Memory, type ServerChild, startServer } from './lib/children.ts';
+import { type Build, buildForBench } from './lib/build.ts';
+import { killAll, type Memory, type ServerChild, startServer } from './lib/children.ts';
 import { benchConfigYaml } from './lib/keel-config.ts';
 import { counted, probe, type SaturatedResult, saturate, sequential, type Target } from './lib/load.ts';
 import { formatProfile, summarizeProfile } from './lib/profile.ts';
@@ -24,18 +26,21 @@ import { markdownTable, type Row, textTable, type Verdict } from './lib/report.t
 
 const argv = new Set(process.argv.slice(2));
 for (const arg of argv) {
-  if (!['--quick', '--profile'].includes(arg)) {
-    console.error(`unknown option ${arg}; use --quick and/or --profile`);
+  if (!['--quick', '--profile', '--tsx'].includes(arg)) {
+    console.error(`unknown option ${arg}; use --quick, --profile, --tsx`);
     process.exit(2);
   }
 }
 const quick = argv.has('--quick');
 const profile = argv.has('--profile');
+/** Run the server children under the tsx loader instead of compiled JS (inflates RSS; see build.ts). */
+const underTsx = argv.has('--tsx');
 
 const SETTINGS = quick
   ? {
       mode: 'quick',
       connections: 64,
+      rounds: 1,
       warmupMs: 1_000,
       durationMs: 3_000,
       seqWarmup: 200,
@@ -46,8 +51,9 @@ const SETTINGS = quick
   : {
       mode: 'full',
       connections: 64,
+      rounds: 3,
       warmupMs: 2_000,
-      durationMs: 8_000,
+      durationMs: 5_000,
       seqWarmup: 500,
       seqCount: 3_000,
       memRequests: 100_000,
@@ -74,26 +80,42 @@ process.on('SIGINT', () => {
 const t0 = performance.now();
 const log = (msg: string) =>
   console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+interface ThroughputResult {
+  /** Median of the rounds. */
+  rps: number;
+  rounds: SaturatedResult[];
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const mb = (bytes: number) => bytes / (1024 * 1024);
 const kReq = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
 async function main(): Promise<void> {
   console.log(
     `Keel gateway bench (${SETTINGS.mode}${quick ? ' smoke run: short phases, numbers are indicative only' : ''}) — ` +
-      `${cpus().length} CPU(s) ${cpus()[0]?.model.trim() ?? ''}, Node ${process.version}`,
+      `${cpus().length} CPU(s) ${cpus()[0]?.model.trim() ?? ''}, Node ${process.version}, ` +
+      `children run ${underTsx ? 'under tsx' : 'compiled JS'}`,
   );
   const children: ServerChild[] = [];
+  let build: Build | undefined;
   try {
-    const upstream = await startServer('upstream', benchScript('upstream-server.ts'), []);
+    // Children run compiled JS (as Keel runs in production) unless --tsx.
+    build = underTsx ? undefined : buildForBench();
+    const script = (name: string) =>
+      build ? build.path(`bench/${name}`) : fileURLToPath(new URL(`./${name}`, import.meta.url));
+    const execArgv = underTsx ? ['--import', 'tsx'] : [];
+    const upstream = await startServer('upstream', script('upstream-server.ts'), [], { execArgv });
     children.push(upstream);
-    const floor = await startServer('floor', benchScript('floor-server.ts'), [upstream.origin]);
+    const floor = await startServer('floor', script('floor-server.ts'), [upstream.origin], { execArgv });
     children.push(floor);
     if (profile) mkdirSync(profileDir, { recursive: true });
     const profileName = `keel-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
-    const keel = await startServer('keel', benchScript('keel-server.ts'), [upstream.origin], {
-      extraExecArgv: profile
-        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName}`]
-        : [],
+    const keel = await startServer('keel', script('keel-server.ts'), [upstream.origin], {
+      execArgv: profile
+        ? [...execArgv, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName}`]
+        : execArgv,
     });
     children.push(keel);
     log(
@@ -138,21 +160,34 @@ async function main(): Promise<void> {
       );
     }
 
-    // Phase 2 — saturated throughput, one target at a time (the others idle).
-    const throughput: Record<string, SaturatedResult> = {};
-    for (const t of targets) {
+    // Phase 2 — saturated throughput, one target at a time (the others idle), in rounds that rotate
+    // the order; each target's figure is the median of its rounds, so drift hits all three alike.
+    const throughput: Record<string, ThroughputResult> = {};
+    for (let round = 0; round < SETTINGS.rounds; round++) {
+      for (let j = 0; j < targets.length; j++) {
+        const t = targets[(round + j) % targets.length]!;
+        log(
+          `throughput round ${round + 1}/${SETTINGS.rounds}: ${t.name}, ${SETTINGS.connections} connections, ` +
+            `${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s`,
+        );
+        const r = await saturate(t, {
+          connections: SETTINGS.connections,
+          warmupMs: SETTINGS.warmupMs,
+          durationMs: SETTINGS.durationMs,
+          maxRequests: 5_000_000,
+        });
+        const entry = throughput[t.name] ?? { rps: 0, rounds: [] };
+        throughput[t.name] = entry;
+        entry.rounds.push(r);
+        entry.rps = median(entry.rounds.map((x) => x.rps));
+        log(
+          `  ${t.name}: ${r.rps.toFixed(0)} req/s (${r.failed} failed), latency under load p50 ${r.latencyMs.p50.toFixed(2)} ms p99 ${r.latencyMs.p99.toFixed(2)} ms`,
+        );
+      }
+    }
+    if (SETTINGS.rounds > 1) {
       log(
-        `throughput: ${t.name}, ${SETTINGS.connections} connections, ${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s`,
-      );
-      const r = await saturate(t, {
-        connections: SETTINGS.connections,
-        warmupMs: SETTINGS.warmupMs,
-        durationMs: SETTINGS.durationMs,
-        maxRequests: 5_000_000,
-      });
-      throughput[t.name] = r;
-      log(
-        `  ${t.name}: ${r.rps.toFixed(0)} req/s (${r.failed} failed), latency under load p50 ${r.latencyMs.p50.toFixed(2)} ms p99 ${r.latencyMs.p99.toFixed(2)} ms`,
+        `  medians: ${targets.map((t) => `${t.name} ${throughput[t.name]!.rps.toFixed(0)} req/s [${throughput[t.name]!.rounds.map((x) => x.rps.toFixed(0)).join(', ')}]`).join('; ')}`,
       );
     }
 
@@ -186,11 +221,12 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(children.map((c) => c.close()));
+    build?.cleanup();
   }
 }
 
 function report(r: {
-  throughput: Record<string, SaturatedResult>;
+  throughput: Record<string, ThroughputResult>;
   seq: Awaited<ReturnType<typeof sequential>>;
   memory: Record<string, { before: Memory; after: Memory; run: Awaited<ReturnType<typeof counted>> }>;
   endMemory: Record<string, Memory>;
@@ -203,7 +239,7 @@ function report(r: {
     keel: { p50: lat('keel').p50 - lat('direct').p50, p99: lat('keel').p99 - lat('direct').p99 },
   };
   const rss = { floor: mb(r.memory.floor!.after.rss), keel: mb(r.memory.keel!.after.rss) };
-  const memLabel = `${kReq(SETTINGS.memRequests)}${quick ? ', quick' : ''}`;
+  const memLabel = kReq(SETTINGS.memRequests);
 
   const verdicts: Verdict[] = [
     {
@@ -274,7 +310,7 @@ function report(r: {
       result: '',
     },
     {
-      metric: `RSS after ${memLabel} requests (MB)`,
+      metric: `RSS after ${memLabel} requests (MB)${quick ? ' [quick]' : ''}`,
       direct: '-',
       floor: rss.floor.toFixed(1),
       keel: rss.keel.toFixed(1),
@@ -285,7 +321,7 @@ function report(r: {
   ];
 
   const failures =
-    Object.values(r.throughput).reduce((n, t) => n + t.failed, 0) +
+    Object.values(r.throughput).reduce((n, t) => n + t.rounds.reduce((m, x) => m + x.failed, 0), 0) +
     Object.values(r.seq.failed).reduce((n, x) => n + x, 0) +
     Object.values(r.memory).reduce((n, m) => n + m.run.failed, 0);
   const missed = verdicts.filter((v) => !v.pass);
@@ -327,7 +363,7 @@ function report(r: {
         date,
         mode: SETTINGS.mode,
         machine,
-        settings: SETTINGS,
+        settings: { ...SETTINGS, children: underTsx ? 'tsx loader' : 'compiled JS' },
         targets: verdicts,
         allTargetsMet: missed.length === 0,
         summary: {
@@ -351,7 +387,7 @@ function report(r: {
       '',
       `Mode: **${SETTINGS.mode}**. Machine: ${machine.cpus} CPU(s) ${machine.cpuModel}, ${machine.memoryMb} MB, Node ${machine.node}, ${machine.platform}.`,
       `Loopback; upstream, floor and Keel each in a child process; load from a separate process (undici Pool, keep-alive).`,
-      `Throughput: ${SETTINGS.connections} connections, ${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s. ` +
+      `Throughput: ${SETTINGS.connections} connections, ${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s, median of ${SETTINGS.rounds} round(s). ` +
         `Sequential: ${SETTINGS.seqCount} requests per target after ${SETTINGS.seqWarmup}, interleaved. ` +
         `RSS: after ${SETTINGS.memRequests} requests at concurrency ${SETTINGS.connections}.`,
       '',

@@ -3,6 +3,7 @@
  * bench/results/profiles/.
  *
  * Usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [TOP_N]
+ * Paths of a compiled copy of the repo (/tmp/keel-bench-*) are shown repo-relative.
  */
 import { formatProfile, summarizeProfile } from './lib/profile.ts';
 

@@ -1,6 +1,5 @@
 /** Parent side of bench/lib/protocol.ts: fork a bench server child and talk to it. */
 import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { type ChildMessage, isChildMessage } from './protocol.ts';
 
 export interface Memory {
@@ -26,18 +25,14 @@ export function killAll(): void {
   live.clear();
 }
 
-export function benchScript(name: string): string {
-  return fileURLToPath(new URL(`../${name}`, import.meta.url));
-}
-
 export async function startServer(
   name: string,
   script: string,
   args: string[],
-  options: { extraExecArgv?: string[]; readyTimeoutMs?: number } = {},
+  options: { execArgv?: string[]; readyTimeoutMs?: number } = {},
 ): Promise<ServerChild> {
   const child = fork(script, args, {
-    execArgv: ['--import', 'tsx', ...(options.extraExecArgv ?? [])],
+    execArgv: options.execArgv ?? [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   live.add(child);

@@ -39,11 +39,14 @@ export interface ProfileSummary {
   inclusiveSrcFunctions: ProfileLine[];
 }
 
-const root = new URL('../../', import.meta.url).href;
+const repoUrl = new URL('../../', import.meta.url).href;
+/** A compiled copy of the repo made by build.ts: $TMPDIR/keel-bench-XXXXXX/. */
+const buildCopy = /^file:\/\/.*\/keel-bench-[^/]+\/(?!node_modules\/)(.*)$/;
 
+/** Repo-relative path for the repo and its compiled copies (line numbers are then of the .js). */
 function shortUrl(url: string): string {
-  if (url.startsWith(root)) return url.slice(root.length);
-  return url;
+  if (url.startsWith(repoUrl)) return url.slice(repoUrl.length);
+  return buildCopy.exec(url)?.[1] ?? url;
 }
 
 function area(frame: CallFrame): string {

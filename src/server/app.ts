@@ -37,6 +37,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
           },
   });
 
+  // JSON only: a text/plain body is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -4,7 +4,10 @@ import type { ChatChunk, ChatCompletion, ChatRequest } from '../../src/core/type
 import type { CallOptions, Provider } from '../../src/providers/provider.ts';
 
 /** What one call does, in fake-clock time. */
-export type Step = { ok: string; afterMs?: number } | { fail: () => KeelError; afterMs?: number } | { hang: true };
+export type Step =
+  | { ok: string; afterMs?: number }
+  | { fail: () => KeelError; afterMs?: number }
+  | { hang: true };
 
 /** A provider that follows a script, one step per call (the last step repeats), timed by a clock. */
 export class ScriptedProvider implements Provider {
@@ -23,7 +26,9 @@ export class ScriptedProvider implements Provider {
     this.calls++;
     try {
       if ('hang' in step) {
-        await new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        await new Promise<never>((_, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+        );
       }
       if (step.afterMs) await this.clock.sleep(step.afterMs, signal);
     } catch (err) {

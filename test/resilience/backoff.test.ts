@@ -20,6 +20,7 @@ test('full-jitter delay stays within [0, min(cap, base * 2^retry))', () => {
 });
 
 test('the ceiling doubles per retry until the cap', () => {
-  const top = (retry: number) => fullJitterDelay(retry, { baseDelayMs: 100, maxDelayMs: 1000 }, () => 0.999999);
+  const top = (retry: number) =>
+    fullJitterDelay(retry, { baseDelayMs: 100, maxDelayMs: 1000 }, () => 0.999999);
   assert.deepEqual([0, 1, 2, 3, 4, 5].map(top), [99, 199, 399, 799, 999, 999]);
 });

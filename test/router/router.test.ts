@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { KeelError } from '../../src/core/errors.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { KeelError } from '../../src/core/errors.ts';
 import { orderByRank } from '../../src/router/order.ts';
 import { Router } from '../../src/router/router.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
@@ -51,10 +51,16 @@ routes:
     random: () => 0.5,
   });
   const call = () =>
-    router.chat('chat', { model: 'chat', messages: [{ role: 'user', content: 'x' }] }, new AbortController().signal).then(
-      (value) => ({ value, at: clock.now() - start }),
-      (error: KeelError) => ({ error, at: clock.now() - start }),
-    );
+    router
+      .chat(
+        'chat',
+        { model: 'chat', messages: [{ role: 'user', content: 'x' }] },
+        new AbortController().signal,
+      )
+      .then(
+        (value) => ({ value, at: clock.now() - start }),
+        (error: KeelError) => ({ error, at: clock.now() - start }),
+      );
   const start = clock.now();
   return { clock, primary, backup, router, call, start };
 }
@@ -168,9 +174,13 @@ describe('deadline and timeouts', () => {
 
 describe('hedging (latency-threshold fallback)', () => {
   test('a slow primary is hedged: the backup starts at the threshold, the first answer wins, the loser is cancelled', async () => {
-    const { clock, primary, backup, call } = setup([{ ok: 'slow', afterMs: 1500 }], [{ ok: 'fast', afterMs: 100 }], {
-      route: 'hedgeAfterMs: 500',
-    });
+    const { clock, primary, backup, call } = setup(
+      [{ ok: 'slow', afterMs: 1500 }],
+      [{ ok: 'fast', afterMs: 100 }],
+      {
+        route: 'hedgeAfterMs: 500',
+      },
+    );
     const pending = call();
     await clock.advance(499);
     assert.equal(backup.calls, 0, 'no hedge before the threshold');

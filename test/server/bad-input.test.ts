@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Gateway } from '../../src/server/gateway.ts';
+import { gatewayFromYaml } from '../helpers/gateway.ts';
+
+const yaml = `
+server: { bodyLimitBytes: 2048 }
+providers: { sim: { type: simulated } }
+models: { m: { provider: sim, model: m, simulate: { ttftMs: { p50: 0, p99: 0 } } } }
+routes:
+  chat: { targets: [{ model: m }] }
+`;
+
+interface Case {
+  name: string;
+  body: string;
+  headers?: Record<string, string>;
+  method?: string;
+  path?: string;
+  status: number;
+  code: string;
+  message: RegExp;
+}
+
+const msgs = '[{"role":"user","content":"hi"}]';
+
+const cases: Case[] = [
+  {
+    name: 'invalid JSON',
+    body: '{"model":"chat",',
+    status: 400,
+    code: 'KEEL_INVALID_JSON',
+    message: /not valid JSON/,
+  },
+  { name: 'empty body', body: '', status: 400, code: 'KEEL_INVALID_JSON', message: /empty/ },
+  { name: 'a JSON array', body: '[1,2]', status: 400, code: 'KEEL_INVALID_REQUEST', message: /JSON object/ },
+  {
+    name: 'a JSON string',
+    body: '"hello"',
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /JSON object/,
+  },
+  {
+    name: 'missing messages',
+    body: '{"model":"chat"}',
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^messages: required \(expected array\)/,
+  },
+  {
+    name: 'messages of the wrong type',
+    body: '{"model":"chat","messages":"hi"}',
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^messages: expected array, got string/,
+  },
+  {
+    name: 'empty messages',
+    body: '{"model":"chat","messages":[]}',
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /messages: must contain at least one message/,
+  },
+  {
+    name: 'an unknown role',
+    body: '{"model":"chat","messages":[{"role":"wizard","content":"x"}]}',
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /messages\[0\]\.role/,
+  },
+  {
+    name: 'a tool message without tool_call_id',
+    body: '{"model":"chat","messages":[{"role":"tool","content":"x"}]}',
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /messages\[0\]\.tool_call_id: required/,
+  },
+  {
+    name: 'missing model',
+    body: `{"messages":${msgs}}`,
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^model: required/,
+  },
+  {
+    name: 'a number as model',
+    body: `{"model":42,"messages":${msgs}}`,
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^model: expected string, got number/,
+  },
+  {
+    name: 'temperature as a string (no coercion)',
+    body: `{"model":"chat","messages":${msgs},"temperature":"0.5"}`,
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^temperature: expected number, got string/,
+  },
+  {
+    name: 'temperature out of range',
+    body: `{"model":"chat","messages":${msgs},"temperature":7}`,
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^temperature: /,
+  },
+  {
+    name: 'stream as a string',
+    body: `{"model":"chat","messages":${msgs},"stream":"yes"}`,
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^stream: expected boolean, got string/,
+  },
+  {
+    name: 'max_tokens negative',
+    body: `{"model":"chat","messages":${msgs},"max_tokens":-5}`,
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^max_tokens: /,
+  },
+  {
+    name: 'max_tokens fractional',
+    body: `{"model":"chat","messages":${msgs},"max_tokens":1.5}`,
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^max_tokens: /,
+  },
+  {
+    name: 'tools not an array',
+    body: `{"model":"chat","messages":${msgs},"tools":{}}`,
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^tools: expected array/,
+  },
+  {
+    name: 'an unknown route',
+    body: `{"model":"gpt-5-ultra","messages":${msgs}}`,
+    status: 404,
+    code: 'KEEL_UNKNOWN_ROUTE',
+    message: /model "gpt-5-ultra" is not a route of this gateway; routes: "chat"/,
+  },
+  {
+    name: 'a body over the size limit',
+    body: `{"model":"chat","messages":[{"role":"user","content":"${'x'.repeat(4000)}"}]}`,
+    status: 413,
+    code: 'KEEL_BODY_TOO_LARGE',
+    message: /exceeds the limit of 2048 bytes/,
+  },
+  {
+    name: 'a text/plain body',
+    body: `{"model":"chat","messages":${msgs}}`,
+    headers: { 'content-type': 'text/plain' },
+    status: 415,
+    code: 'KEEL_UNSUPPORTED_MEDIA_TYPE',
+    message: /application\/json/,
+  },
+  {
+    name: 'a __proto__ key',
+    body: `{"model":"chat","messages":${msgs},"__proto__":{"admin":true}}`,
+    status: 400,
+    code: 'KEEL_INVALID_JSON',
+    message: /not valid JSON/,
+  },
+  {
+    name: 'an unknown path',
+    body: '{}',
+    path: '/v1/completions-legacy',
+    status: 404,
+    code: 'KEEL_NOT_FOUND',
+    message: /no route for POST/,
+  },
+  {
+    name: 'GET on the chat endpoint',
+    body: '',
+    method: 'GET',
+    status: 405,
+    code: 'KEEL_METHOD_NOT_ALLOWED',
+    message: /GET \/v1\/chat\/completions/,
+  },
+  {
+    name: 'embeddings without input',
+    body: '{"model":"chat"}',
+    path: '/v1/embeddings',
+    status: 400,
+    code: 'KEEL_INVALID_REQUEST',
+    message: /^input: /,
+  },
+];
+
+describe('bad input gets a 4xx in OpenAI’s error shape naming the problem', () => {
+  let gateway: Gateway;
+  before(async () => {
+    gateway = await gatewayFromYaml(yaml);
+  });
+  after(() => gateway.close());
+
+  for (const c of cases) {
+    test(c.name, async () => {
+      const method = c.method ?? 'POST';
+      const res = await fetch(`${gateway.url}${c.path ?? '/v1/chat/completions'}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...c.headers },
+        ...(method === 'GET' ? {} : { body: c.body }),
+      });
+      const body = (await res.json()) as {
+        error: { message: string; type: string; code: string; param: unknown };
+      };
+      assert.equal(res.status, c.status, JSON.stringify(body));
+      assert.equal(body.error.code, c.code);
+      assert.match(body.error.message, c.message);
+      assert.equal(typeof body.error.type, 'string');
+      assert.ok(!/at .*\.ts:\d+/.test(body.error.message), 'no stack trace');
+      assert.match(res.headers.get('x-request-id') ?? '', /^req_/);
+    });
+  }
+
+  test('the gateway still serves after every bad request', async () => {
+    const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"model":"chat","messages":${msgs}}`,
+    });
+    assert.equal(res.status, 200);
+  });
+
+  test('unknown request fields pass through rather than failing (new OpenAI parameters)', async () => {
+    const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"model":"chat","messages":${msgs},"reasoning_effort":"low","metadata":{"a":"b"}}`,
+    });
+    assert.equal(res.status, 200);
+  });
+});
