@@ -13,7 +13,8 @@ export interface ServerChild {
   name: string;
   origin: string;
   pid: number;
-  memory(): Promise<Memory>;
+  /** The child's memory; `gc` first runs a full GC (children forked with --expose-gc). */
+  memory(options?: { gc?: boolean }): Promise<Memory>;
   close(): Promise<void>;
 }
 
@@ -64,7 +65,7 @@ export async function startServer(
     name,
     origin: `http://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
-    memory() {
+    memory(options = {}) {
       const id = nextId++;
       return new Promise<Memory>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -79,7 +80,7 @@ export async function startServer(
           resolve({ rss, heapUsed, heapTotal, external });
         };
         child.on('message', onMessage);
-        child.send({ type: 'memory', id });
+        child.send({ type: 'memory', id, gc: options.gc === true });
       });
     },
     close() {

@@ -4,7 +4,8 @@
  * exits (cleanly, so `--cpu-prof` profiles get written) on `close` or when the parent goes away.
  */
 
-export type ParentMessage = { type: 'memory'; id: number } | { type: 'close' };
+/** `gc: true` runs a full GC first (only when the child has --expose-gc), to see live memory. */
+export type ParentMessage = { type: 'memory'; id: number; gc?: boolean } | { type: 'close' };
 
 export type ChildMessage =
   | { type: 'ready'; port: number }
@@ -38,6 +39,8 @@ export function serveChild(port: number, close: () => Promise<void>): void {
   process.on('message', (raw: unknown) => {
     const msg = raw as ParentMessage;
     if (msg.type === 'memory') {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (msg.gc && gc) gc();
       const m = process.memoryUsage();
       send({
         type: 'memory',

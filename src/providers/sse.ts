@@ -15,18 +15,25 @@ export class SseParser {
   private id: string | undefined;
   private readonly decoder = new TextDecoder();
 
+  /** A CR ended the last input; if the next input starts with LF, that LF belongs to it (CRLF). */
+  private pendingCr = false;
+
   /** Feed bytes or text; returns the events completed by it. */
   push(chunk: Uint8Array | string): SseEvent[] {
-    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    if (this.pendingCr && text.startsWith('\n')) text = text.slice(1);
+    if (text.length > 0) this.pendingCr = false;
+    this.buffer += text;
     const events: SseEvent[] = [];
     let start = 0;
     for (let i = 0; i < this.buffer.length; i++) {
       const ch = this.buffer.charCodeAt(i);
       if (ch !== 10 && ch !== 13) continue;
-      // A CR at the very end may be the first half of CRLF: wait for more input.
-      if (ch === 13 && i === this.buffer.length - 1) break;
       this.line(this.buffer.slice(start, i), events);
-      if (ch === 13 && this.buffer.charCodeAt(i + 1) === 10) i++;
+      if (ch === 13) {
+        if (i === this.buffer.length - 1) this.pendingCr = true;
+        else if (this.buffer.charCodeAt(i + 1) === 10) i++;
+      }
       start = i + 1;
     }
     this.buffer = this.buffer.slice(start);

@@ -30,7 +30,7 @@ export class ScriptedProvider implements Provider {
           signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
         );
       }
-      if (step.afterMs) await this.clock.sleep(step.afterMs, signal);
+      if ('afterMs' in step && step.afterMs) await this.clock.sleep(step.afterMs, signal);
     } catch (err) {
       this.aborted++;
       throw err;

@@ -79,7 +79,7 @@ describe('OpenAI-compatible surface', () => {
       assert.equal(sent?.model, 'primary-model', 'the route name became the upstream model name');
       assert.deepEqual(sent?.tools, tools);
       assert.deepEqual(sent?.response_format, { type: 'json_object' });
-      assert.equal((sent?.messages as unknown[]).length, 3);
+      assert.equal((sent?.messages as unknown[] | undefined)?.length, 3);
     } finally {
       await gateway.close();
       await upstream.close();
@@ -176,49 +176,6 @@ describe('gateway key', () => {
       assert.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
     } finally {
       await gateway.close();
-    }
-  });
-});
-
-describe('deadline, in real time', () => {
-  test('a request whose targets all hang ends at the route deadline, within a few ms', async () => {
-    const hang = await startMockUpstream(() => ({ kind: 'hang' }));
-    // Attempts time out at 100 ms and are retried at once; the third is cut by the 250 ms deadline.
-    const yaml = `
-breaker: { failureRate: 0.99, window: 100, minCalls: 100 }
-providers: { up: { type: openai, baseUrl: "${hang.url}" } }
-models: { m: { provider: up, model: m } }
-routes:
-  chat:
-    deadlineMs: 250
-    retryBudget: 5
-    targets:
-      - { model: m, timeoutMs: 100, retry: { max: 5, baseDelayMs: 0, maxDelayMs: 0 } }
-`;
-    const gateway = await gatewayFromYaml(yaml);
-    try {
-      const timings: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const started = performance.now();
-        const res = await fetch(`${gateway.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }),
-        });
-        timings.push(performance.now() - started);
-        assert.equal(res.status, 504);
-        assert.equal(
-          ((await res.json()) as { error: { code: string } }).error.code,
-          'KEEL_DEADLINE_EXCEEDED',
-        );
-      }
-      const worst = Math.max(...timings);
-      console.log(`deadline 250 ms: answered after ${timings.map((t) => t.toFixed(1)).join(', ')} ms`);
-      assert.ok(Math.min(...timings) >= 249, 'not before the deadline');
-      assert.ok(worst < 250 + 40, `at most a few ms late (worst ${worst.toFixed(1)} ms)`);
-    } finally {
-      await gateway.close();
-      await hang.close();
     }
   });
 });

@@ -8,7 +8,9 @@ import { gatewayFromYaml } from '../helpers/gateway.ts';
  * one of 10,000 requests, through real HTTP and the official client.
  */
 test('10,000 requests through a flaky primary: every one succeeds', async () => {
+  // The breaker is set not to open, so every request meets the faults and retry/fallback must carry it.
   const gateway = await gatewayFromYaml(`
+breaker: { failureRate: 0.95, window: 100, minCalls: 100 }
 providers: { sim: { type: simulated } }
 models:
   primary:

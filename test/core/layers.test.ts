@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+
+const src = new URL('../../src/', import.meta.url).pathname;
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? files(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
+  );
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+}
+
+/** Which top-level folders each layer may import (ARCHITECTURE.md's module table). */
+const allowed: Record<string, string[]> = {
+  core: ['core'],
+  config: ['core', 'config'],
+  providers: ['core', 'providers', 'config'],
+  resilience: ['core', 'resilience'],
+  router: ['core', 'resilience', 'providers', 'router', 'config'],
+  telemetry: ['core', 'telemetry'],
+};
+
+test('layers import only what the architecture allows; core does no I/O', () => {
+  const violations: string[] = [];
+  for (const file of files(src)) {
+    const layer = relative(src, file).split('/')[0]!;
+    for (const spec of imports(file)) {
+      if (layer === 'core' && spec.startsWith('node:'))
+        violations.push(`${relative(src, file)} imports ${spec}`);
+      if (!spec.startsWith('.')) continue;
+      const target = relative(src, join(file, '..', spec)).split('/')[0]!;
+      const ok = allowed[layer];
+      if (ok && !ok.includes(target)) violations.push(`${relative(src, file)} (${layer}) imports ${target}/`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
