@@ -5,12 +5,13 @@
  *
  *   npm run bench               full run (~1.5–2.5 min)
  *   npm run bench -- --quick    ~30 s smoke run (shorter phases; RSS after 10k requests, labelled)
- *   npm run bench -- --profile  also CPU-profile the Keel child and print its hot spots
+ *   npm run bench -- --profile  also CPU-profile the floor and Keel children and print their hot spots
  *   npm run bench -- --tsx      run the server children under tsx instead of compiled JS
  *
- * Phases: (1) memory: N requests through floor and Keel at high concurrency, then each child's RSS;
- * (2) saturated throughput of direct, floor and Keel; (3) sequential one-at-a-time latency, the three
- * interleaved request by request. Results: bench/results/latest.{json,md}. Exit code 0 even when a
+ * Phases: (1) memory: N requests through floor and Keel at high concurrency, then each child's RSS,
+ * live heap after a forced GC, and server CPU time per request; (2) saturated throughput of direct,
+ * floor and Keel, in rounds with a rotating order (median per target); (3) sequential one-at-a-time
+ * latency, the three interleaved request by request. Results: bench/results/latest.{json,md}. Exit code 0 even when a
  * target is missed (this reports, it does not gate); non-zero only when the bench itself broke.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Build, buildForBench } from './lib/build.ts';
-import { killAll, type Memory, type ServerChild, startServer } from './lib/children.ts';
+import { type ChildStats, killAll, type ServerChild, startServer } from './lib/children.ts';
 import { benchConfigYaml } from './lib/keel-config.ts';
 import { counted, probe, type SaturatedResult, saturate, sequential, type Target } from './lib/load.ts';
 import { formatProfile, summarizeProfile } from './lib/profile.ts';
@@ -80,6 +81,13 @@ process.on('SIGINT', () => {
 const t0 = performance.now();
 const log = (msg: string) =>
   console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+interface MemoryResult {
+  before: ChildStats;
+  after: ChildStats;
+  afterGc: ChildStats;
+  run: Awaited<ReturnType<typeof counted>>;
+  cpuUsPerRequest: number;
+}
 interface ThroughputResult {
   /** Median of the rounds. */
   rps: number;
@@ -108,14 +116,23 @@ async function main(): Promise<void> {
     const execArgv = underTsx ? ['--import', 'tsx'] : [];
     const upstream = await startServer('upstream', script('upstream-server.ts'), [], { execArgv });
     children.push(upstream);
-    const floor = await startServer('floor', script('floor-server.ts'), [upstream.origin], { execArgv });
-    children.push(floor);
+    // --expose-gc only makes gc() callable (for the live-heap reading); it changes nothing else.
     if (profile) mkdirSync(profileDir, { recursive: true });
-    const profileName = `keel-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const profileName = (name: string) => `${name}-${stamp}.cpuprofile`;
+    const serverArgv = (name: string) => [
+      ...execArgv,
+      '--expose-gc',
+      ...(profile
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName(name)}`]
+        : []),
+    ];
+    const floor = await startServer('floor', script('floor-server.ts'), [upstream.origin], {
+      execArgv: serverArgv('floor'),
+    });
+    children.push(floor);
     const keel = await startServer('keel', script('keel-server.ts'), [upstream.origin], {
-      execArgv: profile
-        ? [...execArgv, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${profileName}`]
-        : execArgv,
+      execArgv: serverArgv('keel'),
     });
     children.push(keel);
     log(
@@ -133,13 +150,10 @@ async function main(): Promise<void> {
       if (t === viaKeel && headers['x-keel-route'] !== 'bench')
         throw new Error(`keel: answer lacks x-keel-route: bench (got ${JSON.stringify(headers)})`);
     }
-    const idle = { floor: await floor.memory(), keel: await keel.memory() };
-
-    // Phase 1 — memory: N requests at high concurrency into fresh children, then their RSS.
-    const memory: Record<
-      string,
-      { before: Memory; after: Memory; run: Awaited<ReturnType<typeof counted>> }
-    > = {};
+    // Phase 1 — memory: N requests at high concurrency into fresh children, then their RSS (as is,
+    // no forced GC), then the live heap after a full GC (flat across N means no leak), and the CPU
+    // time each server spent per request (less noisy than req/s on a shared machine).
+    const memory: Record<string, MemoryResult> = {};
     for (const [t, child] of [
       [viaFloor, floor],
       [viaKeel, keel],
@@ -147,16 +161,22 @@ async function main(): Promise<void> {
       log(
         `memory: ${kReq(SETTINGS.memRequests)} requests through ${t.name} at concurrency ${SETTINGS.connections}`,
       );
+      const before = await child.stats();
       const run = await counted(t, {
         total: SETTINGS.memRequests,
         connections: SETTINGS.connections,
         maxMs: quick ? 30_000 : 90_000,
       });
-      const after = await child.memory();
-      memory[t.name] = { before: idle[t.name as 'floor' | 'keel'], after, run };
+      const after = await child.stats();
+      const afterGc = await child.stats({ gc: true });
+      const cpuUsPerRequest =
+        (after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs) / Math.max(1, run.sent);
+      memory[t.name] = { before, after, afterGc, run, cpuUsPerRequest };
       log(
         `  ${t.name}: ${run.ok} ok, ${run.failed} failed in ${(run.elapsedMs / 1000).toFixed(1)} s${run.timedOut ? ' (TIME LIMIT: fewer than requested)' : ''}; ` +
-          `RSS ${mb(after.rss).toFixed(1)} MB (idle ${mb(idle[t.name as 'floor' | 'keel'].rss).toFixed(1)} MB), heap used ${mb(after.heapUsed).toFixed(1)} MB`,
+          `RSS ${mb(after.rss).toFixed(1)} MB (idle ${mb(before.rss).toFixed(1)} MB), heap used ${mb(after.heapUsed).toFixed(1)} MB ` +
+          `of ${mb(after.heapTotal).toFixed(1)} MB, live heap after GC ${mb(afterGc.heapUsed).toFixed(1)} MB; ` +
+          `server CPU ${cpuUsPerRequest.toFixed(0)} µs/request`,
       );
     }
 
@@ -206,18 +226,25 @@ async function main(): Promise<void> {
         `  ${t.name}: p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms (${seq.failed[t.name]} failed)`,
       );
     }
-    const endMemory = { floor: await floor.memory(), keel: await keel.memory() };
+    const endMemory = { floor: await floor.stats(), keel: await keel.stats() };
 
-    // Stop the children (Keel's clean exit writes its CPU profile).
+    // Stop the children (a clean exit writes the CPU profiles).
     await Promise.all(children.map((c) => c.close()));
     children.length = 0;
 
     report({ throughput, seq, memory, endMemory });
 
     if (profile) {
-      const file = readdirSync(profileDir).includes(profileName) ? join(profileDir, profileName) : undefined;
-      if (file) console.log(`\n${formatProfile(summarizeProfile(file, 20))}`);
-      else console.log(`\n(no CPU profile found in ${profileDir})`);
+      for (const name of ['floor', 'keel']) {
+        const file = readdirSync(profileDir).includes(profileName(name))
+          ? join(profileDir, profileName(name))
+          : undefined;
+        if (file)
+          console.log(
+            `\n=== ${name} ===\n${formatProfile(summarizeProfile(file, name === 'keel' ? 25 : 12))}`,
+          );
+        else console.log(`\n(no CPU profile of ${name} found in ${profileDir})`);
+      }
     }
   } finally {
     await Promise.all(children.map((c) => c.close()));
@@ -228,8 +255,8 @@ async function main(): Promise<void> {
 function report(r: {
   throughput: Record<string, ThroughputResult>;
   seq: Awaited<ReturnType<typeof sequential>>;
-  memory: Record<string, { before: Memory; after: Memory; run: Awaited<ReturnType<typeof counted>> }>;
-  endMemory: Record<string, Memory>;
+  memory: Record<string, MemoryResult>;
+  endMemory: Record<string, ChildStats>;
 }): void {
   const rps = (name: string) => r.throughput[name]!.rps;
   const lat = (name: string) => r.seq.latencyMs[name]!;
@@ -317,6 +344,24 @@ function report(r: {
       ratio: '',
       target: verdicts[2]!.target,
       result: verdict(2),
+    },
+    {
+      metric: `live heap after GC, ${memLabel} req (MB)`,
+      direct: '-',
+      floor: mb(r.memory.floor!.afterGc.heapUsed).toFixed(1),
+      keel: mb(r.memory.keel!.afterGc.heapUsed).toFixed(1),
+      ratio: '',
+      target: '',
+      result: '',
+    },
+    {
+      metric: 'server CPU per request (µs)',
+      direct: '-',
+      floor: r.memory.floor!.cpuUsPerRequest.toFixed(0),
+      keel: r.memory.keel!.cpuUsPerRequest.toFixed(0),
+      ratio: f2(r.memory.keel!.cpuUsPerRequest / r.memory.floor!.cpuUsPerRequest),
+      target: '',
+      result: '',
     },
   ];
 

@@ -1,20 +1,15 @@
 /** Parent side of bench/lib/protocol.ts: fork a bench server child and talk to it. */
 import { type ChildProcess, fork } from 'node:child_process';
-import { type ChildMessage, isChildMessage } from './protocol.ts';
+import { type ChildStats, isChildMessage } from './protocol.ts';
 
-export interface Memory {
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-}
+export type { ChildStats };
 
 export interface ServerChild {
   name: string;
   origin: string;
   pid: number;
-  /** The child's memory; `gc` first runs a full GC (children forked with --expose-gc). */
-  memory(options?: { gc?: boolean }): Promise<Memory>;
+  /** The child's memory and CPU time; `gc` first runs a full GC (children forked with --expose-gc). */
+  stats(options?: { gc?: boolean }): Promise<ChildStats>;
   close(): Promise<void>;
 }
 
@@ -65,22 +60,22 @@ export async function startServer(
     name,
     origin: `http://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
-    memory(options = {}) {
+    stats(options = {}) {
       const id = nextId++;
-      return new Promise<Memory>((resolve, reject) => {
+      return new Promise<ChildStats>((resolve, reject) => {
         const timer = setTimeout(() => {
           child.off('message', onMessage);
-          reject(new Error(`${name}: no memory answer within 5 s`));
+          reject(new Error(`${name}: no stats answer within 5 s`));
         }, 5_000);
         const onMessage = (msg: unknown) => {
-          if (!isChildMessage(msg) || msg.type !== 'memory' || msg.id !== id) return;
+          if (!isChildMessage(msg) || msg.type !== 'stats' || msg.id !== id) return;
           clearTimeout(timer);
           child.off('message', onMessage);
-          const { rss, heapUsed, heapTotal, external } = msg satisfies ChildMessage;
-          resolve({ rss, heapUsed, heapTotal, external });
+          const { type: _type, id: _id, ...stats } = msg;
+          resolve(stats);
         };
         child.on('message', onMessage);
-        child.send({ type: 'memory', id, gc: options.gc === true });
+        child.send({ type: 'stats', id, gc: options.gc === true });
       });
     },
     close() {

@@ -1,15 +1,23 @@
 /**
  * The IPC protocol between the bench orchestrator (parent) and its server children. Children are
- * forked with an IPC channel; each sends `ready` with its port once listening, answers `memory`, and
+ * forked with an IPC channel; each sends `ready` with its port once listening, answers `stats`, and
  * exits (cleanly, so `--cpu-prof` profiles get written) on `close` or when the parent goes away.
  */
 
 /** `gc: true` runs a full GC first (only when the child has --expose-gc), to see live memory. */
-export type ParentMessage = { type: 'memory'; id: number; gc?: boolean } | { type: 'close' };
+export type ParentMessage = { type: 'stats'; id: number; gc?: boolean } | { type: 'close' };
 
-export type ChildMessage =
-  | { type: 'ready'; port: number }
-  | { type: 'memory'; id: number; rss: number; heapUsed: number; heapTotal: number; external: number };
+/** A child's memory (bytes) and CPU time used so far (microseconds, user and system). */
+export interface ChildStats {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  cpuUserUs: number;
+  cpuSystemUs: number;
+}
+
+export type ChildMessage = { type: 'ready'; port: number } | ({ type: 'stats'; id: number } & ChildStats);
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return (
@@ -17,7 +25,7 @@ export function isChildMessage(value: unknown): value is ChildMessage {
   );
 }
 
-/** Child side: announce the port, then serve memory probes and the close request. */
+/** Child side: announce the port, then serve stats probes and the close request. */
 export function serveChild(port: number, close: () => Promise<void>): void {
   const send = process.send?.bind(process);
   if (!send) {
@@ -38,17 +46,20 @@ export function serveChild(port: number, close: () => Promise<void>): void {
   };
   process.on('message', (raw: unknown) => {
     const msg = raw as ParentMessage;
-    if (msg.type === 'memory') {
+    if (msg.type === 'stats') {
       const gc = (globalThis as { gc?: () => void }).gc;
       if (msg.gc && gc) gc();
       const m = process.memoryUsage();
+      const cpu = process.cpuUsage();
       send({
-        type: 'memory',
+        type: 'stats',
         id: msg.id,
         rss: m.rss,
         heapUsed: m.heapUsed,
         heapTotal: m.heapTotal,
         external: m.external,
+        cpuUserUs: cpu.user,
+        cpuSystemUs: cpu.system,
       } satisfies ChildMessage);
     } else if (msg.type === 'close') {
       shutdown();

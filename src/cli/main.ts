@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { startGateway } from '../server/gateway.ts';
+import { registerTraceCommands } from './traces.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -75,6 +76,8 @@ export async function main(argv: string[]): Promise<void> {
       }
       console.log('config ok');
     });
+
+  registerTraceCommands(program);
 
   await program.parseAsync(argv);
 }

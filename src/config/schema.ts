@@ -43,6 +43,10 @@ export const simulateSchema = z
   })
   .describe('behaviour of a simulated model');
 
+export const bodyPolicySchema = z
+  .enum(['redact', 'hash', 'drop'])
+  .describe('what a stored trace keeps of request/response bodies: PII redacted, PII hashed, or nothing');
+
 export const providerSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('openai'),
@@ -122,7 +126,44 @@ export const routeSchema = z.strictObject({
   deadlineMs: ms('end-to-end deadline of a request').default(60_000),
   hedgeAfterMs: ms('latency threshold: start the next target if no first token by then').optional(),
   retryBudget: z.number().int().min(0).default(3).describe('most retries one request may spend, all targets'),
+  bodies: bodyPolicySchema.optional().describe("this route's body policy; default telemetry.bodies"),
   targets: z.array(targetSchema).min(1, 'a route needs at least one target'),
+});
+
+export const telemetrySchema = z.strictObject({
+  store: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('sqlite'), path: z.string().default('.keel/keel.db') }),
+      z.strictObject({ type: z.literal('memory'), maxTraces: z.number().int().positive().default(10_000) }),
+      z.strictObject({ type: z.literal('none') }),
+    ])
+    .default({ type: 'sqlite', path: '.keel/keel.db' }),
+  queue: z
+    .strictObject({
+      capacity: z.number().int().positive().default(10_000).describe('traces waiting to be written; beyond it they are dropped and counted'),
+      flushMs: z.number().int().positive().max(250).default(200),
+      batchSize: z.number().int().positive().default(500),
+    })
+    .default({ capacity: 10_000, flushMs: 200, batchSize: 500 }),
+  retention: z
+    .strictObject({
+      maxAgeDays: z.number().positive().default(30),
+      maxRows: z.number().int().positive().default(1_000_000),
+    })
+    .default({ maxAgeDays: 30, maxRows: 1_000_000 }),
+  bodies: bodyPolicySchema.default('redact'),
+  hashSaltEnv: z.string().default('KEEL_HASH_SALT').describe('environment variable with the salt for bodies: hash'),
+  otlp: z
+    .strictObject({
+      endpoint: z.url().describe('OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces'),
+      headers: z.record(z.string(), z.string()).default({}),
+      includeBodies: z.boolean().default(false).describe('export redacted bodies as span attributes'),
+    })
+    .optional(),
+});
+
+export const chaosSchema = z.strictObject({
+  enabled: z.boolean().default(false).describe('allow runtime fault injection (keel chaos inject); off in production'),
 });
 
 export const serverSchema = z.strictObject({
@@ -146,6 +187,14 @@ export const configSchema = z.strictObject({
     logLevel: 'info',
   }),
   breaker: breakerSchema.default({ failureRate: 0.5, window: 20, minCalls: 10, openMs: 5000 }),
+  telemetry: telemetrySchema.default({
+    store: { type: 'sqlite', path: '.keel/keel.db' },
+    queue: { capacity: 10_000, flushMs: 200, batchSize: 500 },
+    retention: { maxAgeDays: 30, maxRows: 1_000_000 },
+    bodies: 'redact',
+    hashSaltEnv: 'KEEL_HASH_SALT',
+  }),
+  chaos: chaosSchema.default({ enabled: false }),
   providers: z.record(z.string(), providerSchema),
   models: z.record(z.string(), modelSchema),
   routes: z.record(z.string(), routeSchema),
@@ -159,3 +208,5 @@ export type TargetConfig = z.infer<typeof targetSchema>;
 export type BreakerConfig = z.infer<typeof breakerSchema>;
 export type SimulateConfig = z.infer<typeof simulateSchema>;
 export type Pricing = z.infer<typeof pricingSchema>;
+export type TelemetryConfig = z.infer<typeof telemetrySchema>;
+export type BodyPolicy = z.infer<typeof bodyPolicySchema>;

@@ -16,6 +16,8 @@ export interface ChainOptions<T> {
   hedgeAfterMs?: number | undefined;
   clock: Clock;
   random?: () => number;
+  /** Where attempts are recorded; the caller's array, so they survive a failed request for its trace. */
+  attempts?: AttemptRecord[];
 }
 
 export interface ChainResult<T> {
@@ -41,7 +43,7 @@ interface Flight<T> {
  * within `hedgeAfterMs`, start the next target too and keep whichever answers first, cancelling the other.
  */
 export class Chain<T> {
-  private readonly attempts: AttemptRecord[] = [];
+  private readonly attempts: AttemptRecord[];
   private readonly flights = new Set<Flight<T>>();
   private readonly retriesUsed = new Map<Target, number>();
   private readonly random: () => number;
@@ -50,6 +52,7 @@ export class Chain<T> {
 
   constructor(private readonly options: ChainOptions<T>) {
     this.budget = options.retryBudget;
+    this.attempts = options.attempts ?? [];
     this.random = options.random ?? Math.random;
   }
 

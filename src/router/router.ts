@@ -100,7 +100,7 @@ export class Router {
     return route;
   }
 
-  private deadline(route: RouteRuntime, signal: AbortSignal): { box: Timebox; deadlineAt: number } {
+  private deadline(route: RouteRuntime, signal: AbortSignal, attempts?: AttemptRecord[]) {
     const box = new Timebox(this.clock, [signal]);
     const { deadlineMs } = route.config;
     box.arm(
@@ -108,15 +108,16 @@ export class Router {
       () =>
         new KeelError('KEEL_DEADLINE_EXCEEDED', `route "${route.name}" deadline of ${deadlineMs} ms passed`),
     );
-    return { box, deadlineAt: this.clock.now() + deadlineMs };
+    return { box, deadlineAt: this.clock.now() + deadlineMs, attempts };
   }
 
   private chain<T>(
     route: RouteRuntime,
-    deadline: { box: Timebox; deadlineAt: number },
+    deadline: { box: Timebox; deadlineAt: number; attempts: AttemptRecord[] | undefined },
     attempt: (target: Target, record: AttemptRecord, cancel: AbortSignal) => Promise<T>,
   ): Promise<ChainResult<T>> {
     return new Chain<T>({
+      ...(deadline.attempts ? { attempts: deadline.attempts } : {}),
       targets: orderByRank(route.targets, this.random),
       attempt,
       signal: deadline.box.signal,
@@ -137,13 +138,15 @@ export class Router {
     };
   }
 
+  /** `attempts`, when given, receives every attempt as it starts (also when the request fails). */
   async chat(
     routeName: string,
     request: ChatRequest,
     signal: AbortSignal,
+    attempts?: AttemptRecord[],
   ): Promise<RouteOutcome & { completion: ChatCompletion }> {
     const route = this.route(routeName);
-    const deadline = this.deadline(route, signal);
+    const deadline = this.deadline(route, signal, attempts);
     try {
       const result = await this.chain(route, deadline, (target, record, cancel) =>
         chatAttempt({ target, record, request, parents: [deadline.box.signal, cancel], clock: this.clock }),
@@ -158,9 +161,14 @@ export class Router {
    * Resolves when some target produced its first chunk: failover is transparent until then. After it,
    * `rest` throws on any failure (cut, stall, garbage, deadline); it never ends quietly.
    */
-  async stream(routeName: string, request: ChatRequest, signal: AbortSignal): Promise<StreamOutcome> {
+  async stream(
+    routeName: string,
+    request: ChatRequest,
+    signal: AbortSignal,
+    attempts?: AttemptRecord[],
+  ): Promise<StreamOutcome> {
     const route = this.route(routeName);
-    const deadline = this.deadline(route, signal);
+    const deadline = this.deadline(route, signal, attempts);
     let result: ChainResult<StreamStart>;
     try {
       result = await this.chain(route, deadline, (target, record, cancel) =>
@@ -185,6 +193,7 @@ export class Router {
     routeName: string,
     request: EmbeddingRequest,
     signal: AbortSignal,
+    attempts?: AttemptRecord[],
   ): Promise<RouteOutcome & { response: EmbeddingResponse }> {
     const route = this.route(routeName);
     const capable = route.targets.filter((t) => t.provider.embeddings !== undefined);
@@ -193,7 +202,7 @@ export class Router {
         param: 'model',
       });
     }
-    const deadline = this.deadline(route, signal);
+    const deadline = this.deadline(route, signal, attempts);
     try {
       const result = await this.chain({ ...route, targets: capable }, deadline, (target, record, cancel) =>
         oneShotAttempt(

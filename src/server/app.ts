@@ -4,7 +4,9 @@ import { KeelError } from '../core/errors.ts';
 import { requestId } from '../core/ids.ts';
 import type { Router } from '../router/router.ts';
 import { gatewayKeyCheck } from './auth.ts';
-import { chatHandler, clientSignal, outcomeHeaders } from './chat.ts';
+import { type AdminOptions, registerAdmin } from './admin.ts';
+import { chatHandler, clientSignal, outcomeHeaders, startRecord, traced } from './chat.ts';
+import type { RequestRecord } from './tracing.ts';
 import { errorHandler, sendError } from './errors.ts';
 import { parseEmbeddingRequest } from './schemas.ts';
 
@@ -14,6 +16,9 @@ export interface AppOptions {
   /** The gateway key; when set, every /v1 request must present it. */
   apiKey?: string | undefined;
   logger?: boolean;
+  /** Receives each request's record after it is answered (tracing, metrics). */
+  onTrace?: ((rec: RequestRecord) => void) | undefined;
+  admin?: AdminOptions;
 }
 
 /** The Fastify app: OpenAI-compatible routes, health, and one error shape for everything. */
@@ -60,15 +65,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
     sendError(reply, new KeelError(code, `no route for ${request.method} ${request.url.slice(0, 200)}`));
   });
 
-  app.post('/v1/chat/completions', chatHandler(router));
+  app.post('/v1/chat/completions', chatHandler(router, options.onTrace));
 
   app.post('/v1/embeddings', async (request, reply) => {
     const body = parseEmbeddingRequest(request.body);
     router.route(body.model);
-    const result = await router.embeddings(body.model, body, clientSignal(reply));
-    reply.headers(outcomeHeaders(result));
-    return result.response;
+    const rec = startRecord(request, 'embeddings', body.model, body.user);
+    return traced(rec, options.onTrace, async () => {
+      const result = await router.embeddings(body.model, body, clientSignal(reply), rec.attempts);
+      rec.outcome = result;
+      // Vectors are large and say nothing about a decision: the trace keeps their count and size.
+      rec.response = { vectors: result.response.data.length, usage: result.response.usage };
+      reply.headers(outcomeHeaders(result));
+      return result.response;
+    });
   });
+
+  registerAdmin(app, options.admin ?? { store: undefined });
 
   app.get('/v1/models', async () => ({
     object: 'list',

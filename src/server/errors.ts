@@ -35,8 +35,13 @@ export function errorHandler(limit: number) {
   };
 }
 
+/** The status a client gets: 499 (client gone, attempt cancelled) never reaches anyone; say 503. */
+export function httpStatus(error: KeelError): number {
+  return error.status === 499 ? 503 : error.status;
+}
+
 export function sendError(reply: FastifyReply, error: KeelError): void {
   if (error.retryAfterMs !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
-  reply.code(error.status === 499 ? 503 : error.status).send(toOpenAIError(error));
+  reply.code(httpStatus(error)).send(toOpenAIError(error));
 }

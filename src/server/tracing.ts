@@ -1,0 +1,155 @@
+import type { KeelError } from '../core/errors.ts';
+import type { ChatMessage, Usage } from '../core/types.ts';
+import type { RouteOutcome } from '../router/router.ts';
+import type { AttemptRecord } from '../router/target.ts';
+import { costUsd, estimateTokens, type PriceBook } from '../telemetry/cost.ts';
+import type { Decision, Span, Trace } from '../telemetry/trace.ts';
+
+/** What the HTTP layer knows about one request by the time it has answered. */
+export interface RequestRecord {
+  id: string;
+  startedAt: number;
+  endpoint: Trace['endpoint'];
+  stream: boolean;
+  route: string;
+  user?: string | undefined;
+  session?: string | undefined;
+  feature?: string | undefined;
+  key?: string | undefined;
+  request: unknown;
+  messages?: ChatMessage[] | undefined;
+  attempts: AttemptRecord[];
+  outcome?: RouteOutcome | undefined;
+  error?: KeelError | undefined;
+  status: number;
+  response?: unknown;
+  /** Streams: the text the client received, for token estimates when the upstream sent no usage. */
+  streamedText?: string | undefined;
+}
+
+const headerValue = (v: string | string[] | undefined): string | undefined => {
+  const value = Array.isArray(v) ? v[0] : v;
+  return value ? value.slice(0, 128) : undefined;
+};
+
+/** Caller tags from x-keel-user / x-keel-session / x-keel-feature, falling back to OpenAI's `user`. */
+export function callerTags(headers: Record<string, string | string[] | undefined>, bodyUser: unknown) {
+  return {
+    user: headerValue(headers['x-keel-user']) ?? (typeof bodyUser === 'string' ? bodyUser.slice(0, 128) : undefined),
+    session: headerValue(headers['x-keel-session']),
+    feature: headerValue(headers['x-keel-feature']),
+  };
+}
+
+function messageText(messages: ChatMessage[] | undefined): string {
+  if (!messages) return '';
+  return messages
+    .map((m) => (typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join(' ')))
+    .join('\n');
+}
+
+function tokensOf(usage: Usage | undefined) {
+  if (!usage) return undefined;
+  return {
+    input: usage.prompt_tokens ?? 0,
+    output: usage.completion_tokens ?? 0,
+    cached: usage.prompt_tokens_details?.cached_tokens ?? 0,
+  };
+}
+
+function step(a: AttemptRecord): string {
+  const label = a.reason === 'retry' ? `retry ${a.retry}` : a.reason;
+  const head = `${label} → ${a.target}`;
+  switch (a.outcome) {
+    case 'skipped':
+      return `${head}: skipped (breaker open)`;
+    case 'ok':
+      return `${head}: ok in ${a.latencyMs ?? 0} ms`;
+    case 'cancelled':
+      return `${head}: cancelled (${a.errorCode === 'KEEL_CLIENT_CLOSED' ? 'client left' : 'another attempt won'})`;
+    case 'pending':
+      return `${head}: unfinished`;
+    default:
+      return `${head}: ${a.errorCode} (${a.errorMessage ?? ''})`;
+  }
+}
+
+/** Build the trace: one span per attempt, costs, the decision path. Bodies are still raw here. */
+export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): Trace {
+  const winner = rec.outcome?.target;
+  const estimatedInput = () => estimateTokens(messageText(rec.messages));
+  const spans: Span[] = rec.attempts.map((a) => {
+    let tokens = tokensOf(a.usage);
+    let estimated = false;
+    const delivered = a.target === winner && (a.outcome === 'ok' || (rec.stream && a.outcome === 'error'));
+    if (!tokens && delivered && a.reason === rec.outcome?.decision) {
+      // The upstream sent no usage (streams often don't): count what was sent and received.
+      tokens = { input: estimatedInput(), output: estimateTokens(rec.streamedText ?? ''), cached: 0 };
+      estimated = true;
+    }
+    const t = tokens ?? { input: 0, output: 0, cached: 0 };
+    const span: Span = {
+      target: a.target,
+      provider: a.provider,
+      reason: a.reason,
+      retry: a.retry,
+      outcome: a.outcome,
+      startedAt: a.startedAt,
+      tokensIn: t.input,
+      tokensOut: t.output,
+      tokensCached: t.cached,
+      estimated,
+      costUsd: costUsd(t, prices.priceOf(a.target)),
+    };
+    if (a.upstreamModel !== undefined) span.upstreamModel = a.upstreamModel;
+    if (a.latencyMs !== undefined) span.latencyMs = a.latencyMs;
+    if (a.ttftMs !== undefined) span.ttftMs = a.ttftMs;
+    if (a.errorCode !== undefined) span.errorCode = a.errorCode;
+    if (a.errorMessage !== undefined) span.errorMessage = a.errorMessage;
+    if (a.upstreamStatus !== undefined) span.upstreamStatus = a.upstreamStatus;
+    return span;
+  });
+
+  const failed = rec.error !== undefined;
+  const decision: Decision = rec.outcome?.decision ?? 'error';
+  const path = rec.attempts.map(step);
+  if (winner) path.push(`answered by ${winner} (${decision})`);
+  if (failed && rec.outcome) path.push(`stream broke after the first byte: ${rec.error?.code} → error event, no [DONE]`);
+  else if (failed) path.push(`failed: ${rec.error?.code} → ${rec.status} to the client`);
+
+  const won = spans.find((s) => s.target === winner && (s.outcome === 'ok' || rec.stream));
+  const trace: Trace = {
+    id: rec.id,
+    startedAt: rec.startedAt,
+    endedAt: now,
+    durationMs: now - rec.startedAt,
+    endpoint: rec.endpoint,
+    stream: rec.stream,
+    route: rec.route,
+    status: rec.status,
+    outcome: failed ? 'error' : 'ok',
+    decision,
+    decisionPath: path,
+    tokensIn: spans.reduce((n, s) => n + s.tokensIn, 0),
+    tokensOut: spans.reduce((n, s) => n + s.tokensOut, 0),
+    tokensCached: spans.reduce((n, s) => n + s.tokensCached, 0),
+    estimated: spans.some((s) => s.estimated),
+    costUsd: spans.reduce((n, s) => n + s.costUsd, 0),
+    spans,
+    slots: {},
+    request: rec.request,
+  };
+  if (rec.response !== undefined) trace.response = rec.response;
+  if (rec.feature !== undefined) trace.feature = rec.feature;
+  if (rec.user !== undefined) trace.user = rec.user;
+  if (rec.session !== undefined) trace.session = rec.session;
+  if (rec.key !== undefined) trace.key = rec.key;
+  if (rec.error) {
+    trace.errorCode = rec.error.code;
+    trace.errorMessage = rec.error.message;
+  }
+  if (winner !== undefined) trace.target = winner;
+  if (won?.upstreamModel !== undefined) trace.upstreamModel = won.upstreamModel;
+  if (won?.ttftMs !== undefined) trace.ttftMs = won.ttftMs;
+  return trace;
+}
