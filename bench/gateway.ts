@@ -92,6 +92,15 @@ interface ThroughputResult {
   /** Median of the rounds. */
   rps: number;
   rounds: SaturatedResult[];
+  /** Successful answers over all rounds, warm-ups included, and the CPU time each process spent. */
+  completed: number;
+  cpuUs: { client: number; upstream: number; server: number };
+  cpuUsPerRequest: { client: number; upstream: number; server: number; total: number };
+  /**
+   * What this machine's cores would sustain if wholly given to the three processes: cores / total CPU
+   * time per request. Far steadier than req/s on a shared VM whose vCPUs come and go.
+   */
+  cpuBoundRps: number;
 }
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -109,15 +118,21 @@ async function main(): Promise<void> {
   const children: ServerChild[] = [];
   let build: Build | undefined;
   try {
-    // Children run compiled JS (as Keel runs in production) unless --tsx.
-    build = underTsx ? undefined : buildForBench();
+    // Children run compiled JS (as Keel runs in production) unless --tsx, and always with the build
+    // directory as their working directory, so nothing they write lands in the repo.
+    build = buildForBench();
+    const { dir } = build;
     const script = (name: string) =>
-      build ? build.path(`bench/${name}`) : fileURLToPath(new URL(`./${name}`, import.meta.url));
+      underTsx ? fileURLToPath(new URL(`./${name}`, import.meta.url)) : build!.path(`bench/${name}`);
     const execArgv = underTsx ? ['--import', 'tsx'] : [];
-    const upstream = await startServer('upstream', script('upstream-server.ts'), [], { execArgv });
+    const upstream = await startServer('upstream', script('upstream-server.ts'), [], { execArgv, cwd: dir });
     children.push(upstream);
     // --expose-gc only makes gc() callable (for the live-heap reading); it changes nothing else.
-    if (profile) mkdirSync(profileDir, { recursive: true });
+    if (profile) {
+      mkdirSync(profileDir, { recursive: true });
+      // Profiles are megabytes of machine-specific data: never commit them.
+      writeFileSync(join(profileDir, '.gitignore'), '*\n');
+    }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const profileName = (name: string) => `${name}-${stamp}.cpuprofile`;
     const serverArgv = (name: string) => [
@@ -129,10 +144,12 @@ async function main(): Promise<void> {
     ];
     const floor = await startServer('floor', script('floor-server.ts'), [upstream.origin], {
       execArgv: serverArgv('floor'),
+      cwd: dir,
     });
     children.push(floor);
     const keel = await startServer('keel', script('keel-server.ts'), [upstream.origin], {
       execArgv: serverArgv('keel'),
+      cwd: dir,
     });
     children.push(keel);
     log(
@@ -183,6 +200,12 @@ async function main(): Promise<void> {
     // Phase 2 — saturated throughput, one target at a time (the others idle), in rounds that rotate
     // the order; each target's figure is the median of its rounds, so drift hits all three alike.
     const throughput: Record<string, ThroughputResult> = {};
+    const serverOf: Record<string, ServerChild | undefined> = { direct: undefined, floor, keel };
+    const cpuOf = (s: ChildStats) => s.cpuUserUs + s.cpuSystemUs;
+    const clientCpu = () => {
+      const c = process.cpuUsage();
+      return c.user + c.system;
+    };
     for (let round = 0; round < SETTINGS.rounds; round++) {
       for (let j = 0; j < targets.length; j++) {
         const t = targets[(round + j) % targets.length]!;
@@ -190,18 +213,46 @@ async function main(): Promise<void> {
           `throughput round ${round + 1}/${SETTINGS.rounds}: ${t.name}, ${SETTINGS.connections} connections, ` +
             `${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s`,
         );
+        const server = serverOf[t.name];
+        const before = { up: await upstream.stats(), server: await server?.stats(), client: clientCpu() };
         const r = await saturate(t, {
           connections: SETTINGS.connections,
           warmupMs: SETTINGS.warmupMs,
           durationMs: SETTINGS.durationMs,
           maxRequests: 5_000_000,
         });
-        const entry = throughput[t.name] ?? { rps: 0, rounds: [] };
+        const after = { up: await upstream.stats(), server: await server?.stats(), client: clientCpu() };
+        const entry = throughput[t.name] ?? {
+          rps: 0,
+          rounds: [],
+          completed: 0,
+          cpuUs: { client: 0, upstream: 0, server: 0 },
+          cpuUsPerRequest: { client: 0, upstream: 0, server: 0, total: 0 },
+          cpuBoundRps: 0,
+        };
         throughput[t.name] = entry;
         entry.rounds.push(r);
         entry.rps = median(entry.rounds.map((x) => x.rps));
+        entry.completed += r.completed;
+        entry.cpuUs.client += after.client - before.client;
+        entry.cpuUs.upstream += cpuOf(after.up) - cpuOf(before.up);
+        if (before.server && after.server) entry.cpuUs.server += cpuOf(after.server) - cpuOf(before.server);
+        const per = (us: number) => us / Math.max(1, entry.completed);
+        entry.cpuUsPerRequest = {
+          client: per(entry.cpuUs.client),
+          upstream: per(entry.cpuUs.upstream),
+          server: per(entry.cpuUs.server),
+          total: per(entry.cpuUs.client + entry.cpuUs.upstream + entry.cpuUs.server),
+        };
+        entry.cpuBoundRps = (cpus().length * 1e6) / entry.cpuUsPerRequest.total;
+        const roundCpu =
+          (after.client - before.client + cpuOf(after.up) - cpuOf(before.up)) / Math.max(1, r.completed) +
+          (before.server && after.server
+            ? (cpuOf(after.server) - cpuOf(before.server)) / Math.max(1, r.completed)
+            : 0);
         log(
-          `  ${t.name}: ${r.rps.toFixed(0)} req/s (${r.failed} failed), latency under load p50 ${r.latencyMs.p50.toFixed(2)} ms p99 ${r.latencyMs.p99.toFixed(2)} ms`,
+          `  ${t.name}: ${r.rps.toFixed(0)} req/s (${r.failed} failed), latency under load p50 ${r.latencyMs.p50.toFixed(2)} ms ` +
+            `p99 ${r.latencyMs.p99.toFixed(2)} ms; CPU of all processes ${roundCpu.toFixed(0)} µs/request`,
         );
       }
     }
@@ -259,6 +310,8 @@ function report(r: {
   endMemory: Record<string, ChildStats>;
 }): void {
   const rps = (name: string) => r.throughput[name]!.rps;
+  const cpuRps = (name: string) => r.throughput[name]!.cpuBoundRps;
+  const serverCpu = (name: string) => r.throughput[name]!.cpuUsPerRequest.server;
   const lat = (name: string) => r.seq.latencyMs[name]!;
   const ratio = rps('keel') / rps('floor');
   const added = {
@@ -299,6 +352,24 @@ function report(r: {
       ratio: f2(ratio),
       target: verdicts[0]!.target,
       result: verdict(0),
+    },
+    {
+      metric: 'CPU-bound throughput est. (req/s)',
+      direct: cpuRps('direct').toFixed(0),
+      floor: cpuRps('floor').toFixed(0),
+      keel: cpuRps('keel').toFixed(0),
+      ratio: f2(cpuRps('keel') / cpuRps('floor')),
+      target: '(info)',
+      result: '',
+    },
+    {
+      metric: 'proxy CPU per request (µs)',
+      direct: '-',
+      floor: serverCpu('floor').toFixed(0),
+      keel: serverCpu('keel').toFixed(0),
+      ratio: f2(serverCpu('keel') / serverCpu('floor')),
+      target: '',
+      result: '',
     },
     {
       metric: 'sequential p50 (ms)',
@@ -354,17 +425,14 @@ function report(r: {
       target: '',
       result: '',
     },
-    {
-      metric: 'server CPU per request (µs)',
-      direct: '-',
-      floor: r.memory.floor!.cpuUsPerRequest.toFixed(0),
-      keel: r.memory.keel!.cpuUsPerRequest.toFixed(0),
-      ratio: f2(r.memory.keel!.cpuUsPerRequest / r.memory.floor!.cpuUsPerRequest),
-      target: '',
-      result: '',
-    },
   ];
 
+  const spread = Math.max(
+    ...Object.values(r.throughput).map((t) => {
+      const xs = t.rounds.map((x) => x.rps);
+      return Math.max(...xs) / Math.max(1, Math.min(...xs));
+    }),
+  );
   const failures =
     Object.values(r.throughput).reduce((n, t) => n + t.rounds.reduce((m, x) => m + x.failed, 0), 0) +
     Object.values(r.seq.failed).reduce((n, x) => n + x, 0) +
@@ -376,6 +444,9 @@ function report(r: {
       : '',
     failures > 0 ? `WARNING: ${failures} request(s) failed (non-200 or network error); see the JSON.` : '',
     r.seq.timedOut ? 'WARNING: the sequential phase hit its time limit before its count.' : '',
+    spread > 1.3
+      ? `NOISE: one target's req/s varied ${spread.toFixed(1)}x between rounds; this machine's CPU availability is unsteady, so read keel/floor req/s together with the CPU-bound estimate (cores / CPU time per request of all three processes).`
+      : '',
     Object.values(r.memory).some((m) => m.run.timedOut)
       ? 'WARNING: a memory phase hit its time limit before its count.'
       : '',
@@ -414,6 +485,9 @@ function report(r: {
         summary: {
           throughputRps: { direct: rps('direct'), floor: rps('floor'), keel: rps('keel') },
           throughputRatioKeelFloor: ratio,
+          cpuBoundThroughputRps: { direct: cpuRps('direct'), floor: cpuRps('floor'), keel: cpuRps('keel') },
+          cpuBoundThroughputRatioKeelFloor: cpuRps('keel') / cpuRps('floor'),
+          proxyCpuUsPerRequest: { floor: serverCpu('floor'), keel: serverCpu('keel') },
           sequentialMs: { direct: lat('direct'), floor: lat('floor'), keel: lat('keel') },
           sequentialAddedMs: added,
           rssMbAfterRequests: { requests: SETTINGS.memRequests, ...rss },

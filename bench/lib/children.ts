@@ -25,10 +25,11 @@ export async function startServer(
   name: string,
   script: string,
   args: string[],
-  options: { execArgv?: string[]; readyTimeoutMs?: number } = {},
+  options: { execArgv?: string[]; cwd?: string; readyTimeoutMs?: number } = {},
 ): Promise<ServerChild> {
   const child = fork(script, args, {
     execArgv: options.execArgv ?? [],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   live.add(child);

@@ -73,6 +73,8 @@ export interface SaturatedResult {
   rps: number;
   ok: number;
   failed: number;
+  /** Successful answers over the whole run, warm-up included (for CPU time per request). */
+  completed: number;
   latencyMs: ReturnType<typeof summarize>;
 }
 
@@ -92,6 +94,7 @@ export async function saturate(
   let issued = 0;
   let ok = 0;
   let failed = 0;
+  let completed = 0;
   const latencies: number[] = [];
   const worker = async () => {
     while (issued < maxRequests) {
@@ -100,6 +103,7 @@ export async function saturate(
       issued++;
       const status = await once(pool);
       const done = performance.now();
+      if (status === 200) completed++;
       if (done < measureFrom || done >= end) continue;
       if (status === 200) {
         ok++;
@@ -116,6 +120,7 @@ export async function saturate(
     rps: ok / (durationMs / 1000),
     ok,
     failed,
+    completed,
     latencyMs: summarize(latencies),
   };
 }

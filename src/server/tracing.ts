@@ -150,6 +150,7 @@ export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): 
   }
   if (winner !== undefined) trace.target = winner;
   if (won?.upstreamModel !== undefined) trace.upstreamModel = won.upstreamModel;
-  if (won?.ttftMs !== undefined) trace.ttftMs = won.ttftMs;
+  // What the client saw: from its request to the first token, earlier failed attempts included.
+  if (won?.ttftMs !== undefined) trace.ttftMs = won.startedAt - rec.startedAt + won.ttftMs;
   return trace;
 }

@@ -98,7 +98,7 @@ export class Metrics {
     });
     this.ttft = new Histogram({
       name: 'keel_ttft_seconds',
-      help: 'Time to first token the client saw, by route and the target that answered.',
+      help: 'Time to first token of the attempt that answered, by route and its target.',
       labelNames: ['route', 'target'],
       buckets: TTFT_BUCKETS,
       registers,
@@ -177,7 +177,11 @@ export class Metrics {
           this.inc(v);
         },
       });
-    cumulative('keel_traces_dropped_total', 'Traces dropped because the write queue was full.', (s) => s.dropped);
+    cumulative(
+      'keel_traces_dropped_total',
+      'Traces dropped because the write queue was full.',
+      (s) => s.dropped,
+    );
     cumulative('keel_traces_written_total', 'Traces written to the store.', (s) => s.written);
     cumulative('keel_trace_write_errors_total', 'Failed trace write batches.', (s) => s.writeErrors);
 

@@ -82,7 +82,9 @@ export class OtlpExporter {
     });
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const text = await res.body.text().catch(() => '');
-      throw new Error(`OTLP export to ${this.options.endpoint} failed: HTTP ${res.statusCode} ${text.slice(0, 200)}`);
+      throw new Error(
+        `OTLP export to ${this.options.endpoint} failed: HTTP ${res.statusCode} ${text.slice(0, 200)}`,
+      );
     }
     await res.body.dump();
   }
@@ -103,7 +105,10 @@ export function toOtlp(
         resource: { attributes: resource },
         scopeSpans: [
           {
-            scope: { name: 'keel', ...(options.serviceVersion !== undefined && { version: options.serviceVersion }) },
+            scope: {
+              name: 'keel',
+              ...(options.serviceVersion !== undefined && { version: options.serviceVersion }),
+            },
             spans,
           },
         ],
@@ -141,15 +146,18 @@ function traceSpans(trace: Trace, includeBodies: boolean): OtlpSpan[] {
     str('keel.request_id', trace.id),
   ];
   if (trace.upstreamModel !== undefined) attributes.push(str('gen_ai.response.model', trace.upstreamModel));
-  if (trace.tokensCached > 0) attributes.push(int('gen_ai.usage.cache_read.input_tokens', trace.tokensCached));
+  if (trace.tokensCached > 0)
+    attributes.push(int('gen_ai.usage.cache_read.input_tokens', trace.tokensCached));
   if (trace.target !== undefined) attributes.push(str('keel.target', trace.target));
   if (trace.ttftMs !== undefined) attributes.push(dbl('keel.ttft_ms', trace.ttftMs));
-  if (trace.decisionPath.length > 0) attributes.push(str('keel.decision_path', trace.decisionPath.join(' | ')));
+  if (trace.decisionPath.length > 0)
+    attributes.push(str('keel.decision_path', trace.decisionPath.join(' | ')));
   if (trace.feature !== undefined) attributes.push(str('keel.feature', trace.feature));
   if (trace.key !== undefined) attributes.push(str('keel.key', trace.key));
   if (trace.session !== undefined) attributes.push(str('gen_ai.conversation.id', trace.session));
   if (trace.user !== undefined) attributes.push(str('user.id', trace.user));
-  if (trace.slots.promptVersion !== undefined) attributes.push(str('keel.prompt_version', trace.slots.promptVersion));
+  if (trace.slots.promptVersion !== undefined)
+    attributes.push(str('keel.prompt_version', trace.slots.promptVersion));
   if (trace.outcome === 'error') attributes.push(str('error.type', trace.errorCode ?? '_OTHER'));
   if (includeBodies) attributes.push(...bodyAttributes(trace));
 
@@ -195,14 +203,15 @@ function attemptSpan(
   ];
   if (span.upstreamModel !== undefined) attributes.push(str('gen_ai.response.model', span.upstreamModel));
   if (span.tokensCached > 0) attributes.push(int('gen_ai.usage.cache_read.input_tokens', span.tokensCached));
-  if (span.upstreamStatus !== undefined) attributes.push(int('http.response.status_code', span.upstreamStatus));
+  if (span.upstreamStatus !== undefined)
+    attributes.push(int('http.response.status_code', span.upstreamStatus));
   if (span.ttftMs !== undefined) attributes.push(dbl('keel.ttft_ms', span.ttftMs));
   if (span.chaos !== undefined) attributes.push(str('keel.chaos', span.chaos));
   const failed = span.outcome === 'error';
-  if (failed || (span.outcome === 'cancelled' && span.errorCode !== undefined)) {
-    attributes.push(str('error.type', span.errorCode ?? '_OTHER'));
-  }
-  const end = span.latencyMs !== undefined ? span.startedAt + span.latencyMs : Math.max(trace.endedAt, span.startedAt);
+  // A cancelled attempt (a hedge loser) is no error: its outcome says what happened.
+  if (failed) attributes.push(str('error.type', span.errorCode ?? '_OTHER'));
+  const end =
+    span.latencyMs !== undefined ? span.startedAt + span.latencyMs : Math.max(trace.endedAt, span.startedAt);
   return {
     traceId,
     spanId,
@@ -216,7 +225,11 @@ function attemptSpan(
   };
 }
 
-function errorStatus(failed: boolean, code: string | undefined, message: string | undefined): OtlpSpan['status'] {
+function errorStatus(
+  failed: boolean,
+  code: string | undefined,
+  message: string | undefined,
+): OtlpSpan['status'] {
   if (!failed) return { code: STATUS_CODE.UNSET };
   const text = message ?? code;
   return text === undefined ? { code: STATUS_CODE.ERROR } : { code: STATUS_CODE.ERROR, message: text };
@@ -258,7 +271,8 @@ function contentParts(content: unknown): Part[] {
   if (typeof content === 'string') return [{ type: 'text', content }];
   if (!Array.isArray(content)) return [];
   return content.map((p): Part => {
-    if (isRecord(p) && p.type === 'text' && typeof p.text === 'string') return { type: 'text', content: p.text };
+    if (isRecord(p) && p.type === 'text' && typeof p.text === 'string')
+      return { type: 'text', content: p.text };
     return isRecord(p) && typeof p.type === 'string' ? { type: p.type } : { type: 'unknown' };
   });
 }
@@ -293,7 +307,13 @@ function inputMessages(request: unknown): Part[] | undefined {
 }
 
 function outputMessages(response: unknown): Part[] | undefined {
-  if (!isRecord(response) || !Array.isArray(response.choices)) return undefined;
+  if (!isRecord(response)) return undefined;
+  // A stream's answer is stored as the one assembled message.
+  if (response.role === 'assistant' && !('choices' in response)) {
+    const { finish_reason } = response;
+    return [{ ...message(response), ...(typeof finish_reason === 'string' && { finish_reason }) }];
+  }
+  if (!Array.isArray(response.choices)) return undefined;
   return response.choices.filter(isRecord).map((choice) => {
     const m = isRecord(choice.message) ? choice.message : isRecord(choice.delta) ? choice.delta : {};
     return {

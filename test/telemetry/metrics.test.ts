@@ -114,7 +114,14 @@ const fallback = trace({
   costUsd: 0.002,
   spans: [
     span({ target: 'primary', outcome: 'error', latencyMs: 300, errorCode: 'KEEL_UPSTREAM_ERROR' }),
-    span({ target: 'backup', reason: 'fallback', latencyMs: 1100, tokensIn: 10, tokensOut: 20, costUsd: 0.002 }),
+    span({
+      target: 'backup',
+      reason: 'fallback',
+      latencyMs: 1100,
+      tokensIn: 10,
+      tokensOut: 20,
+      costUsd: 0.002,
+    }),
   ],
 });
 
@@ -164,7 +171,9 @@ const streamed = trace({
   tokensIn: 4,
   tokensOut: 40,
   costUsd: 0.0005,
-  spans: [span({ target: 'primary', latencyMs: 880, ttftMs: 80, tokensIn: 4, tokensOut: 40, costUsd: 0.0005 })],
+  spans: [
+    span({ target: 'primary', latencyMs: 880, ttftMs: 80, tokensIn: 4, tokensOut: 40, costUsd: 0.0005 }),
+  ],
 });
 
 function observed(): Metrics {
@@ -198,9 +207,7 @@ describe('Metrics', () => {
     assert.equal(value(exp, 'keel_request_duration_seconds_bucket', { route: 'chat', le: '2.5' }), 4);
     assert.equal(value(exp, 'keel_request_duration_seconds_bucket', { route: 'chat', le: '+Inf' }), 4);
 
-    const counts = new Map(
-      [...series(exp, 'keel_upstream_duration_seconds_count')].filter(([, v]) => v > 0),
-    );
+    const counts = new Map([...series(exp, 'keel_upstream_duration_seconds_count')].filter(([, v]) => v > 0));
     assert.deepEqual(
       counts,
       new Map([
@@ -210,8 +217,9 @@ describe('Metrics', () => {
       ]),
     );
     assert.ok(
-      Math.abs(value(exp, 'keel_upstream_duration_seconds_sum', { target: 'primary', outcome: 'error' })! - 2.3) <
-        1e-9,
+      Math.abs(
+        value(exp, 'keel_upstream_duration_seconds_sum', { target: 'primary', outcome: 'error' })! - 2.3,
+      ) < 1e-9,
     );
 
     assert.deepEqual(
@@ -239,7 +247,10 @@ describe('Metrics', () => {
     assert.equal(cost.size, 2);
     assert.ok(Math.abs(cost.get(key({ route: 'chat', target: 'backup' }))! - 0.002) < 1e-12);
     assert.ok(Math.abs(cost.get(key({ route: 'chat', target: 'primary' }))! - 0.0015) < 1e-12);
-    assert.deepEqual(series(exp, 'keel_retries_total'), new Map([[key({ route: 'chat', target: 'primary' }), 1]]));
+    assert.deepEqual(
+      series(exp, 'keel_retries_total'),
+      new Map([[key({ route: 'chat', target: 'primary' }), 1]]),
+    );
     assert.deepEqual(series(exp, 'keel_fallbacks_total'), new Map([[key({ route: 'chat' }), 1]]));
     assert.deepEqual(
       series(exp, 'keel_attempt_errors_total'),
@@ -273,7 +284,10 @@ describe('Metrics', () => {
     assert.equal(value(exp, 'keel_tokens_total', { route: 'chat', target: 'backup', direction: 'out' }), 4);
     assert.equal(value(exp, 'keel_cost_usd_total', { route: 'chat', target: 'backup' }), 0.25);
     assert.equal(series(exp, 'keel_attempt_errors_total').size, 0, 'a cancelled hedge loser is no error');
-    assert.equal(value(exp, 'keel_upstream_duration_seconds_count', { target: 'primary', outcome: 'cancelled' }), 1);
+    assert.equal(
+      value(exp, 'keel_upstream_duration_seconds_count', { target: 'primary', outcome: 'cancelled' }),
+      1,
+    );
   });
 
   it('keeps labels bounded: unknown routes, targets, codes and statuses become _other', async () => {

@@ -117,19 +117,21 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
   list.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
   });
-  const current = schemaVersion(db);
-  if (current > list.length) {
-    throw new Error(
-      `trace database schema version ${current} is newer than this Keel supports (${list.length}); upgrade Keel`,
-    );
-  }
-  const pending = list.slice(current);
-  if (pending.length === 0) return [];
-  db.transaction(() => {
-    for (const m of pending) {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    }
-  }).immediate();
-  return pending.map((m) => m.version);
+  // BEGIN IMMEDIATE takes the write lock first, so two processes opening the same file cannot both migrate.
+  return db
+    .transaction(() => {
+      const current = schemaVersion(db);
+      if (current > list.length) {
+        throw new Error(
+          `trace database schema version ${current} is newer than this Keel supports (${list.length}); upgrade Keel`,
+        );
+      }
+      const pending = list.slice(current);
+      for (const m of pending) {
+        m.up(db);
+        db.pragma(`user_version = ${m.version}`);
+      }
+      return pending.map((m) => m.version);
+    })
+    .immediate();
 }

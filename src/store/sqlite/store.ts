@@ -1,0 +1,327 @@
+/**
+ * The embedded default TraceStore: one SQLite file through better-sqlite3, WAL mode with
+ * synchronous=NORMAL (a committed batch survives a process crash; an OS crash may lose the last
+ * commits). The full trace is kept as JSON in `doc`; the columns beside it exist for filters, pages
+ * and stats. Methods return promises although better-sqlite3 is synchronous: the interface is shared
+ * with stores that do real I/O.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import type { Trace } from '../../telemetry/trace.ts';
+import { bodyText, decodeCursor, encodeCursor, pageLimit, searchNeedle } from '../common.ts';
+import type { Stats, TracePage, TraceQuery, TraceStore, TraceSummary } from '../trace-store.ts';
+import { migrate } from './migrations.ts';
+import { StatsQueries } from './stats.ts';
+
+const TRACE_COLUMNS = [
+  'id',
+  'started_at',
+  'ended_at',
+  'duration_ms',
+  'route',
+  'feature',
+  '"key"',
+  '"user"',
+  'session',
+  'status',
+  'outcome',
+  'error_code',
+  'error_message',
+  'decision',
+  'target',
+  'upstream_model',
+  'ttft_ms',
+  'tokens_in',
+  'tokens_out',
+  'tokens_cached',
+  'estimated',
+  'cost_usd',
+  'endpoint',
+  'stream',
+  'doc',
+  'body_text',
+] as const;
+
+const SPAN_COLUMNS = [
+  'trace_id',
+  'idx',
+  'target',
+  'provider',
+  'reason',
+  'outcome',
+  'latency_ms',
+  'ttft_ms',
+  'error_code',
+  'cost_usd',
+  'started_at',
+] as const;
+
+const SUMMARY_SELECT = TRACE_COLUMNS.filter((c) => c !== 'doc' && c !== 'body_text').join(', ');
+
+type Value = string | number | null;
+
+interface SummaryRow {
+  id: string;
+  started_at: number;
+  ended_at: number;
+  duration_ms: number;
+  route: string;
+  feature: string | null;
+  key: string | null;
+  user: string | null;
+  session: string | null;
+  status: number;
+  outcome: 'ok' | 'error';
+  error_code: string | null;
+  error_message: string | null;
+  decision: Trace['decision'];
+  target: string | null;
+  upstream_model: string | null;
+  ttft_ms: number | null;
+  tokens_in: number;
+  tokens_out: number;
+  tokens_cached: number;
+  estimated: number;
+  cost_usd: number;
+  endpoint: Trace['endpoint'];
+  stream: number;
+}
+
+function traceValues(t: Trace): Value[] {
+  return [
+    t.id,
+    t.startedAt,
+    t.endedAt,
+    t.durationMs,
+    t.route,
+    t.feature ?? null,
+    t.key ?? null,
+    t.user ?? null,
+    t.session ?? null,
+    t.status,
+    t.outcome,
+    t.errorCode ?? null,
+    t.errorMessage ?? null,
+    t.decision,
+    t.target ?? null,
+    t.upstreamModel ?? null,
+    t.ttftMs ?? null,
+    t.tokensIn,
+    t.tokensOut,
+    t.tokensCached,
+    t.estimated ? 1 : 0,
+    t.costUsd,
+    t.endpoint,
+    t.stream ? 1 : 0,
+    JSON.stringify(t),
+    bodyText(t),
+  ];
+}
+
+function toSummary(r: SummaryRow): TraceSummary {
+  const s: TraceSummary = {
+    id: r.id,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    durationMs: r.duration_ms,
+    endpoint: r.endpoint,
+    stream: r.stream === 1,
+    route: r.route,
+    status: r.status,
+    outcome: r.outcome,
+    decision: r.decision,
+    tokensIn: r.tokens_in,
+    tokensOut: r.tokens_out,
+    tokensCached: r.tokens_cached,
+    estimated: r.estimated === 1,
+    costUsd: r.cost_usd,
+  };
+  if (r.feature !== null) s.feature = r.feature;
+  if (r.key !== null) s.key = r.key;
+  if (r.user !== null) s.user = r.user;
+  if (r.session !== null) s.session = r.session;
+  if (r.error_code !== null) s.errorCode = r.error_code;
+  if (r.error_message !== null) s.errorMessage = r.error_message;
+  if (r.target !== null) s.target = r.target;
+  if (r.upstream_model !== null) s.upstreamModel = r.upstream_model;
+  if (r.ttft_ms !== null) s.ttftMs = r.ttft_ms;
+  return s;
+}
+
+/** Rows deleted per transaction while pruning, so a large prune never holds the loop for long. */
+const PRUNE_CHUNK = 5_000;
+
+export interface SqliteTraceStoreOptions {
+  /** File path; its directory is created when missing. ':memory:' for a private in-memory database. */
+  path: string;
+}
+
+export class SqliteTraceStore implements TraceStore {
+  readonly kind = 'sqlite';
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly write: (traces: Trace[]) => void;
+  private readonly getDoc: Database.Statement<[string], { doc: string }>;
+  private readonly listCache = new Map<string, Database.Statement<Value[], SummaryRow>>();
+  private readonly statsQueries: StatsQueries;
+  private readonly deleteChunk: (ids: string[]) => void;
+
+  constructor(options: SqliteTraceStoreOptions) {
+    this.path = options.path;
+    if (options.path !== ':memory:' && options.path !== '') {
+      mkdirSync(dirname(options.path), { recursive: true });
+    }
+    const db = new Database(options.path);
+    this.db = db;
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    const insertTrace = db.prepare<Value[]>(
+      `INSERT OR REPLACE INTO traces (${TRACE_COLUMNS.join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    const deleteSpans = db.prepare<[string]>('DELETE FROM spans WHERE trace_id = ?');
+    const insertSpan = db.prepare<Value[]>(
+      `INSERT INTO spans (${SPAN_COLUMNS.join(', ')}) VALUES (${SPAN_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    this.write = db.transaction((traces: Trace[]) => {
+      for (const t of traces) {
+        insertTrace.run(...traceValues(t));
+        deleteSpans.run(t.id);
+        t.spans.forEach((s, i) => {
+          insertSpan.run(
+            t.id,
+            i,
+            s.target,
+            s.provider,
+            s.reason,
+            s.outcome,
+            s.latencyMs ?? null,
+            s.ttftMs ?? null,
+            s.errorCode ?? null,
+            s.costUsd,
+            s.startedAt,
+          );
+        });
+      }
+    });
+    const deleteTrace = db.prepare<[string]>('DELETE FROM traces WHERE id = ?');
+    this.deleteChunk = db.transaction((ids: string[]) => {
+      for (const id of ids) {
+        deleteSpans.run(id);
+        deleteTrace.run(id);
+      }
+    });
+    this.getDoc = db.prepare<[string], { doc: string }>('SELECT doc FROM traces WHERE id = ?');
+    this.statsQueries = new StatsQueries(db);
+  }
+
+  async writeBatch(traces: Trace[]): Promise<void> {
+    if (traces.length === 0) return;
+    this.write(traces);
+  }
+
+  async get(id: string): Promise<Trace | undefined> {
+    const row = this.getDoc.get(id);
+    return row ? (JSON.parse(row.doc) as Trace) : undefined;
+  }
+
+  async list(query: TraceQuery): Promise<TracePage> {
+    const limit = pageLimit(query.limit);
+    const where: string[] = [];
+    const params: Value[] = [];
+    const eq = (column: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(`${column} = ?`);
+      params.push(value);
+    };
+    eq('route', query.route);
+    eq('target', query.target);
+    if (typeof query.status === 'number') eq('status', query.status);
+    else eq('outcome', query.status);
+    eq('decision', query.decision);
+    eq('"user"', query.user);
+    eq('session', query.session);
+    eq('feature', query.feature);
+    eq('"key"', query.key);
+    if (query.since !== undefined) {
+      where.push('started_at >= ?');
+      params.push(query.since);
+    }
+    if (query.until !== undefined) {
+      where.push('started_at < ?');
+      params.push(query.until);
+    }
+    const needle = searchNeedle(query);
+    if (needle !== undefined) {
+      where.push('instr(body_text, ?) > 0');
+      params.push(needle);
+    }
+    if (query.cursor !== undefined) {
+      const c = decodeCursor(query.cursor);
+      where.push('(started_at, id) < (?, ?)');
+      params.push(c.startedAt, c.id);
+    }
+    const sql =
+      `SELECT ${SUMMARY_SELECT} FROM traces` +
+      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+      ' ORDER BY started_at DESC, id DESC LIMIT ?';
+    params.push(limit + 1);
+    let stmt = this.listCache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<Value[], SummaryRow>(sql);
+      this.listCache.set(sql, stmt);
+    }
+    const rows = stmt.all(...params);
+    const more = rows.length > limit;
+    if (more) rows.pop();
+    const page: TracePage = { traces: rows.map(toSummary) };
+    const last = rows[rows.length - 1];
+    if (more && last) page.nextCursor = encodeCursor({ startedAt: last.started_at, id: last.id });
+    return page;
+  }
+
+  async stats(since: number, until: number): Promise<Stats> {
+    return this.statsQueries.run(since, until);
+  }
+
+  async prune(options: { maxAgeMs: number; maxRows: number; now?: number }): Promise<number> {
+    const cutoff = (options.now ?? Date.now()) - options.maxAgeMs;
+    const oldIds = this.db.prepare<[number, number], { id: string }>(
+      'SELECT id FROM traces WHERE started_at < ? ORDER BY started_at, id LIMIT ?',
+    );
+    const oldestIds = this.db.prepare<[number], { id: string }>(
+      'SELECT id FROM traces ORDER BY started_at, id LIMIT ?',
+    );
+    const count = this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM traces');
+    let removed = 0;
+    const drop = async (ids: string[]) => {
+      this.deleteChunk(ids);
+      removed += ids.length;
+      await yieldToLoop();
+    };
+    for (;;) {
+      const ids = oldIds.all(cutoff, PRUNE_CHUNK).map((r) => r.id);
+      if (ids.length === 0) break;
+      await drop(ids);
+    }
+    const maxRows = Math.max(0, Math.floor(options.maxRows));
+    for (;;) {
+      const excess = (count.get()?.n ?? 0) - maxRows;
+      if (excess <= 0) break;
+      await drop(oldestIds.all(Math.min(excess, PRUNE_CHUNK)).map((r) => r.id));
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
