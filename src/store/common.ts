@@ -1,9 +1,9 @@
 /**
  * Pieces every TraceStore shares so they agree to the byte: page size, cursor format, the summary
- * shape, what "body text" means for search, and how a stats row is computed from its counts.
+ * shape, what "body text" means for search, and how stats figures are computed.
  */
-import type { Span, Trace } from '../telemetry/trace.ts';
-import type { StatsRow, TraceQuery, TraceSummary } from './trace-store.ts';
+import type { Trace } from '../telemetry/trace.ts';
+import type { Stats, StatsRow, TraceQuery, TraceSummary } from './trace-store.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -102,62 +102,10 @@ export function matchesFilters(trace: Trace, query: TraceQuery): boolean {
   return inWindow(trace.startedAt, query.since, query.until);
 }
 
-/** Nearest-rank percentile: the value at 1-based rank ceil(p/100 * n). Same rank rule as the SQL. */
-export function percentileRank(p: number, n: number): number {
-  return Math.max(1, Math.ceil((p * n) / 100));
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
+/** Nearest-rank percentile: the value at 1-based rank ceil(p/100 * n) of the sorted values; 0 when none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
-  return sorted[percentileRank(p, sorted.length) - 1] ?? 0;
-}
-
-export const PERCENTILES = [50, 95, 99] as const;
-
-export interface RowCounts {
-  name: string;
-  requests: number;
-  ok: number;
-  errors: number;
-  fallbacks: number;
-  costUsd: number;
-  p50Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-}
-
-export function statsRow(c: RowCounts): StatsRow {
-  const rate = (x: number) => (c.requests === 0 ? 0 : x / c.requests);
-  return {
-    name: c.name,
-    requests: c.requests,
-    ok: c.ok,
-    errors: c.errors,
-    successRate: rate(c.ok),
-    errorRate: rate(c.errors),
-    p50Ms: c.p50Ms,
-    p95Ms: c.p95Ms,
-    p99Ms: c.p99Ms,
-    fallbackRate: rate(c.fallbacks),
-    costUsd: c.costUsd,
-  };
-}
-
-export function isFallback(reasonOrDecision: string): boolean {
-  return reasonOrDecision === 'fallback' || reasonOrDecision === 'hedge';
-}
-
-/**
- * Target stats count attempts that were sent (every span but 'skipped' ones: the breaker was open, no
- * call was made). Latency percentiles use finished attempts only (ok or error, with a latency):
- * a cancelled hedge loser's latency says when it was stopped, not how fast the target is.
- */
-export function countsAsAttempt(span: Pick<Span, 'outcome'>): boolean {
-  return span.outcome !== 'skipped';
-}
-
-export function hasFinishedLatency(span: Pick<Span, 'outcome' | 'latencyMs'>): boolean {
-  return (span.outcome === 'ok' || span.outcome === 'error') && span.latencyMs !== undefined;
+  return sorted[Math.max(1, Math.ceil((p * sorted.length) / 100)) - 1] ?? 0;
 }
 
 export const byName = (a: { name: string }, b: { name: string }) =>
@@ -166,4 +114,101 @@ export const byName = (a: { name: string }, b: { name: string }) =>
 /** Stats windows and `since`/`until` filters are half-open: since <= startedAt < until. */
 export function inWindow(startedAt: number, since: number | undefined, until: number | undefined): boolean {
   return (since === undefined || startedAt >= since) && (until === undefined || startedAt < until);
+}
+
+const isFallback = (reasonOrDecision: string) =>
+  reasonOrDecision === 'fallback' || reasonOrDecision === 'hedge';
+
+class Group {
+  requests = 0;
+  ok = 0;
+  errors = 0;
+  fallbacks = 0;
+  costUsd = 0;
+  readonly latencies: number[] = [];
+
+  constructor(readonly name: string) {}
+
+  add(outcome: string, fallback: boolean, costUsd: number, latency: number | undefined): void {
+    this.requests += 1;
+    if (outcome === 'ok') this.ok += 1;
+    else if (outcome === 'error') this.errors += 1;
+    if (fallback) this.fallbacks += 1;
+    this.costUsd += costUsd;
+    if (latency !== undefined) this.latencies.push(latency);
+  }
+
+  row(): StatsRow {
+    const sorted = Float64Array.from(this.latencies).sort();
+    const rate = (x: number) => (this.requests === 0 ? 0 : x / this.requests);
+    return {
+      name: this.name,
+      requests: this.requests,
+      ok: this.ok,
+      errors: this.errors,
+      successRate: rate(this.ok),
+      errorRate: rate(this.errors),
+      p50Ms: percentile(sorted, 50),
+      p95Ms: percentile(sorted, 95),
+      p99Ms: percentile(sorted, 99),
+      fallbackRate: rate(this.fallbacks),
+      costUsd: this.costUsd,
+    };
+  }
+}
+
+function groupOf(map: Map<string, Group>, name: string): Group {
+  let g = map.get(name);
+  if (!g) {
+    g = new Group(name);
+    map.set(name, g);
+  }
+  return g;
+}
+
+/**
+ * The one place stats figures are computed, so every store agrees exactly. Stores feed it the
+ * traces that started in the window and the attempts (spans) that started in the window.
+ *
+ * Routes and the total: every trace counts; ok/errors by its outcome; percentiles over durationMs;
+ * fallbackRate = share decided by 'fallback' or 'hedge'.
+ * Targets: attempts that were sent (a 'skipped' span — breaker open — was never sent and does not
+ * count); ok/errors by the attempt's outcome ('cancelled' counts as neither); percentiles over the
+ * latency of finished attempts only (ok or error), since a cancelled hedge loser's latency says when
+ * it was stopped, not how fast the target is; fallbackRate = share of attempts made as a fallback or
+ * a hedge.
+ */
+export class StatsBuilder {
+  private readonly total = new Group('all');
+  private readonly routes = new Map<string, Group>();
+  private readonly targets = new Map<string, Group>();
+
+  addTrace(route: string, outcome: string, decision: string, costUsd: number, durationMs: number): void {
+    const fallback = isFallback(decision);
+    this.total.add(outcome, fallback, costUsd, durationMs);
+    groupOf(this.routes, route).add(outcome, fallback, costUsd, durationMs);
+  }
+
+  addSpan(
+    target: string,
+    outcome: string,
+    reason: string,
+    costUsd: number,
+    latencyMs: number | null | undefined,
+  ) {
+    if (outcome === 'skipped') return;
+    const finished =
+      (outcome === 'ok' || outcome === 'error') && latencyMs !== undefined && latencyMs !== null;
+    groupOf(this.targets, target).add(outcome, isFallback(reason), costUsd, finished ? latencyMs : undefined);
+  }
+
+  build(since: number, until: number): Stats {
+    return {
+      since,
+      until,
+      total: this.total.row(),
+      routes: [...this.routes.values()].map((g) => g.row()).sort(byName),
+      targets: [...this.targets.values()].map((g) => g.row()).sort(byName),
+    };
+  }
 }

@@ -7,24 +7,20 @@ import type { Trace } from '../telemetry/trace.ts';
 import {
   afterCursor,
   bodyText,
-  byName,
-  countsAsAttempt,
   decodeCursor,
   encodeCursor,
-  hasFinishedLatency,
   inWindow,
-  isFallback,
   matchesFilters,
   newestFirst,
-  PERCENTILES,
   pageLimit,
-  percentile,
-  type RowCounts,
+  StatsBuilder,
   searchNeedle,
-  statsRow,
   toSummary,
 } from './common.ts';
-import type { Stats, StatsRow, TracePage, TraceQuery, TraceStore } from './trace-store.ts';
+import type { Stats, TracePage, TraceQuery, TraceStore } from './trace-store.ts';
+
+const addTrace = (stats: StatsBuilder, t: Trace) =>
+  stats.addTrace(t.route, t.outcome, t.decision, t.costUsd, t.durationMs);
 
 interface Entry {
   startedAt: number;
@@ -35,43 +31,6 @@ interface Entry {
 }
 
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-class Group {
-  requests = 0;
-  ok = 0;
-  errors = 0;
-  fallbacks = 0;
-  costUsd = 0;
-  readonly durations: number[] = [];
-
-  constructor(readonly name: string) {}
-
-  row(): StatsRow {
-    const sorted = this.durations.sort((a, b) => a - b);
-    const [p50, p95, p99] = PERCENTILES.map((p) => percentile(sorted, p));
-    const counts: RowCounts = {
-      name: this.name,
-      requests: this.requests,
-      ok: this.ok,
-      errors: this.errors,
-      fallbacks: this.fallbacks,
-      costUsd: this.costUsd,
-      p50Ms: p50 ?? 0,
-      p95Ms: p95 ?? 0,
-      p99Ms: p99 ?? 0,
-    };
-    return statsRow(counts);
-  }
-}
-
-function groupOf(map: Map<string, Group>, name: string): Group {
-  let g = map.get(name);
-  if (!g) {
-    g = new Group(name);
-    map.set(name, g);
-  }
-  return g;
-}
 
 export interface MemoryTraceStoreOptions {
   /** Default 10,000. */
@@ -139,37 +98,15 @@ export class MemoryTraceStore implements TraceStore {
 
   async stats(since: number, until: number): Promise<Stats> {
     this.open();
-    const total = new Group('all');
-    const routes = new Map<string, Group>();
-    const targets = new Map<string, Group>();
-    for (const { trace } of this.order) {
-      if (!inWindow(trace.startedAt, since, until)) continue;
-      for (const g of [total, groupOf(routes, trace.route)]) {
-        g.requests += 1;
-        if (trace.outcome === 'ok') g.ok += 1;
-        else g.errors += 1;
-        if (isFallback(trace.decision)) g.fallbacks += 1;
-        g.costUsd += trace.costUsd;
-        g.durations.push(trace.durationMs);
-      }
-      for (const span of trace.spans) {
-        if (!countsAsAttempt(span)) continue;
-        const g = groupOf(targets, span.target);
-        g.requests += 1;
-        if (span.outcome === 'ok') g.ok += 1;
-        if (span.outcome === 'error') g.errors += 1;
-        if (isFallback(span.reason)) g.fallbacks += 1;
-        g.costUsd += span.costUsd;
-        if (hasFinishedLatency(span)) g.durations.push(span.latencyMs ?? 0);
+    const stats = new StatsBuilder();
+    for (const { trace: t } of this.order) {
+      if (inWindow(t.startedAt, since, until)) addTrace(stats, t);
+      for (const s of t.spans) {
+        if (inWindow(s.startedAt, since, until))
+          stats.addSpan(s.target, s.outcome, s.reason, s.costUsd, s.latencyMs);
       }
     }
-    return {
-      since,
-      until,
-      total: total.row(),
-      routes: [...routes.values()].map((g) => g.row()).sort(byName),
-      targets: [...targets.values()].map((g) => g.row()).sort(byName),
-    };
+    return stats.build(since, until);
   }
 
   async prune(options: { maxAgeMs: number; maxRows: number; now?: number }): Promise<number> {

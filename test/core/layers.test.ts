@@ -28,6 +28,8 @@ const allowed: Record<string, string[]> = {
   resilience: ['core', 'resilience'],
   router: ['core', 'resilience', 'providers', 'router', 'config'],
   telemetry: ['core', 'telemetry'],
+  edge: ['core', 'telemetry', 'edge'],
+  store: ['core', 'telemetry', 'store'],
 };
 
 test('layers import only what the architecture allows; core does no I/O', () => {

@@ -89,11 +89,23 @@ export function runTraceStoreContract(name: string, makeStore: MakeStore): void 
       withStore(async (store) => {
         const a = trace({ startedAt: 100, user: 'u1', session: 's1', feature: 'f1', key: 'k1' });
         const b = trace({ startedAt: 200, target: 'anthropic/claude', decision: 'fallback', user: 'u2' });
-        const c = trace({ startedAt: 300, route: 'support', status: 503, outcome: 'error', decision: 'error' });
+        const c = trace({
+          startedAt: 300,
+          route: 'support',
+          status: 503,
+          outcome: 'error',
+          decision: 'error',
+        });
         delete c.target;
         c.user = 'u1';
         c.session = 's2';
-        const d = trace({ startedAt: 400, route: 'support', outcome: 'error', decision: 'hedge', feature: 'f2' });
+        const d = trace({
+          startedAt: 400,
+          route: 'support',
+          outcome: 'error',
+          decision: 'hedge',
+          feature: 'f2',
+        });
         d.key = 'k2';
         const e = trace({ startedAt: 500, status: 429, outcome: 'error', decision: 'retry', session: 's1' });
         await store.writeBatch([c, a, e, b, d]);
@@ -128,7 +140,9 @@ export function runTraceStoreContract(name: string, makeStore: MakeStore): void 
       'text search: case-insensitive substring of request or response',
       withStore(async (store) => {
         const a = trace({ request: { messages: [{ role: 'user', content: 'What is the REFUND Policy?' }] } });
-        const b = trace({ response: { choices: [{ message: { content: 'Ticket #4521 opened, 50%_off' } }] } });
+        const b = trace({
+          response: { choices: [{ message: { content: 'Ticket #4521 opened, 50%_off' } }] },
+        });
         const c = trace({ request: 'plain text body about Ünïcödé', response: undefined });
         delete c.response;
         const d = trace({ request: { n: 123456 } });
@@ -141,7 +155,7 @@ export function runTraceStoreContract(name: string, makeStore: MakeStore): void 
         assert.deepEqual(await ids('50%_off'), [b.id], 'no LIKE wildcards');
         assert.deepEqual(await ids('5%off'), []);
         assert.deepEqual(await ids('ÜNÏCÖDÉ'), [c.id]);
-        assert.deepEqual(await ids('general kenobi'), [a.id, b.id, d.id].filter((id) => id !== b.id && id !== d.id));
+        assert.deepEqual(await ids('general kenobi'), [a.id], 'the response counts too');
         assert.deepEqual(await ids('3456'), [d.id], 'numbers are searchable');
         assert.deepEqual(await ids('no such words'), []);
         assert.equal((await store.list({ text: '' })).traces.length, 4, 'empty text filters nothing');
@@ -158,7 +172,10 @@ export function runTraceStoreContract(name: string, makeStore: MakeStore): void 
       withStore(async (store) => {
         // Ties on startedAt (three per millisecond), ids not in time order: the id breaks ties.
         const traces = Array.from({ length: 120 }, (_, i) =>
-          trace({ id: `p_${String((i * 37) % 120).padStart(3, '0')}`, startedAt: 10_000 + Math.floor(i / 3) }),
+          trace({
+            id: `p_${String((i * 37) % 120).padStart(3, '0')}`,
+            startedAt: 10_000 + Math.floor(i / 3),
+          }),
         );
         await store.writeBatch(traces.slice(0, 60));
         await store.writeBatch(traces.slice(60));
@@ -213,12 +230,16 @@ export function runTraceStoreContract(name: string, makeStore: MakeStore): void 
           stats.routes.map((r) => r.name),
           expected.routes.map((r) => r.name),
         );
-        expected.routes.forEach((r, i) => check(stats.routes[i]!, r));
+        expected.routes.forEach((r, i) => {
+          check(stats.routes[i]!, r);
+        });
         assert.deepEqual(
           stats.targets.map((r) => r.name),
           expected.targets.map((r) => r.name),
         );
-        expected.targets.forEach((r, i) => check(stats.targets[i]!, r));
+        expected.targets.forEach((r, i) => {
+          check(stats.targets[i]!, r);
+        });
 
         const empty = await store.stats(0, 1);
         assert.deepEqual(empty.routes, []);

@@ -83,7 +83,11 @@ export function fullTrace(): Trace {
       }),
     ],
     slots: { promptVersion: 'v3', contextIds: ['doc1', 'doc2'], toolCalls: [{ name: 'f', args: { x: 1 } }] },
-    request: { messages: [{ role: 'user', content: 'Ünïcödé "quoted" \\ text' }], n: 1, nested: [[null, true]] },
+    request: {
+      messages: [{ role: 'user', content: 'Ünïcödé "quoted" \\ text' }],
+      n: 1,
+      nested: [[null, true]],
+    },
     response: 'plain string response',
   });
 }

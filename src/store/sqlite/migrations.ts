@@ -45,7 +45,8 @@ export const migrations: readonly Migration[] = [
           stream INTEGER NOT NULL,
           doc TEXT NOT NULL
         );
-        CREATE INDEX traces_started ON traces (started_at, id);
+        -- Pages (started_at, id) and stats (the rest): stats read only this index, never the rows.
+        CREATE INDEX traces_started ON traces (started_at, id, route, outcome, decision, cost_usd, duration_ms);
         CREATE INDEX traces_route ON traces (route, started_at, id);
         CREATE INDEX traces_target ON traces (target, started_at, id);
         CREATE INDEX traces_status ON traces (status, started_at, id);
@@ -70,7 +71,8 @@ export const migrations: readonly Migration[] = [
           started_at REAL NOT NULL,
           PRIMARY KEY (trace_id, idx)
         ) WITHOUT ROWID;
-        CREATE INDEX spans_target ON spans (target, started_at);
+        -- Per-target stats read only this index.
+        CREATE INDEX spans_started ON spans (started_at, target, outcome, reason, cost_usd, latency_ms);
       `);
     },
   },
@@ -115,7 +117,8 @@ export function schemaVersion(db: Database.Database): number {
  */
 export function migrate(db: Database.Database, list: readonly Migration[] = migrations): number[] {
   list.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
   });
   // BEGIN IMMEDIATE takes the write lock first, so two processes opening the same file cannot both migrate.
   return db
