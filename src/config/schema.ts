@@ -140,7 +140,12 @@ export const telemetrySchema = z.strictObject({
     .default({ type: 'sqlite', path: '.keel/keel.db' }),
   queue: z
     .strictObject({
-      capacity: z.number().int().positive().default(10_000).describe('traces waiting to be written; beyond it they are dropped and counted'),
+      capacity: z
+        .number()
+        .int()
+        .positive()
+        .default(10_000)
+        .describe('traces waiting to be written; beyond it they are dropped and counted'),
       flushMs: z.number().int().positive().max(250).default(200),
       batchSize: z.number().int().positive().default(500),
     })
@@ -152,7 +157,10 @@ export const telemetrySchema = z.strictObject({
     })
     .default({ maxAgeDays: 30, maxRows: 1_000_000 }),
   bodies: bodyPolicySchema.default('redact'),
-  hashSaltEnv: z.string().default('KEEL_HASH_SALT').describe('environment variable with the salt for bodies: hash'),
+  hashSaltEnv: z
+    .string()
+    .default('KEEL_HASH_SALT')
+    .describe('environment variable with the salt for bodies: hash'),
   otlp: z
     .strictObject({
       endpoint: z.url().describe('OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces'),
@@ -163,7 +171,10 @@ export const telemetrySchema = z.strictObject({
 });
 
 export const chaosSchema = z.strictObject({
-  enabled: z.boolean().default(false).describe('allow runtime fault injection (keel chaos inject); off in production'),
+  enabled: z
+    .boolean()
+    .default(false)
+    .describe('allow runtime fault injection (keel chaos inject); off in production'),
 });
 
 export const serverSchema = z.strictObject({

@@ -35,7 +35,13 @@ const traceQuery = z.strictObject({
   route: z.string().max(200).optional(),
   target: z.string().max(200).optional(),
   status: z
-    .union([z.enum(['ok', 'error']), z.string().regex(/^[1-5]\d\d$/, 'an HTTP status or ok|error').transform(Number)])
+    .union([
+      z.enum(['ok', 'error']),
+      z
+        .string()
+        .regex(/^[1-5]\d\d$/, 'an HTTP status or ok|error')
+        .transform(Number),
+    ])
     .optional(),
   decision: z.enum(['primary', 'retry', 'fallback', 'hedge', 'error']).optional(),
   user: z.string().max(200).optional(),
@@ -45,7 +51,12 @@ const traceQuery = z.strictObject({
   since: time.optional(),
   until: time.optional(),
   text: z.string().min(1).max(200).optional(),
-  limit: z.string().regex(/^\d+$/, 'a whole number').transform(Number).pipe(z.number().min(1).max(500)).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'a whole number')
+    .transform(Number)
+    .pipe(z.number().min(1).max(500))
+    .optional(),
   cursor: z.string().max(500).optional(),
 });
 
@@ -64,11 +75,15 @@ export function registerAdmin(app: FastifyInstance, options: AdminOptions): void
   const guard = async (request: FastifyRequest) => {
     if (check) check(request.headers.authorization);
     else if (!loopback(request)) {
-      throw new KeelError('KEEL_UNAUTHORIZED', 'admin endpoints need KEEL_ADMIN_KEY when reached from another host');
+      throw new KeelError(
+        'KEEL_UNAUTHORIZED',
+        'admin endpoints need KEEL_ADMIN_KEY when reached from another host',
+      );
     }
   };
   const store = () => {
-    if (!options.store) throw new KeelError('KEEL_UNSUPPORTED', 'tracing is off (telemetry.store.type: none)');
+    if (!options.store)
+      throw new KeelError('KEEL_UNSUPPORTED', 'tracing is off (telemetry.store.type: none)');
     return options.store;
   };
 
@@ -80,7 +95,8 @@ export function registerAdmin(app: FastifyInstance, options: AdminOptions): void
   app.get('/admin/traces/:id', { onRequest: guard }, async (request) => {
     const { id } = request.params as { id: string };
     const trace = await store().get(id);
-    if (!trace) throw new KeelError('KEEL_NOT_FOUND', `no trace with id "${id.slice(0, 128)}"`, { param: 'id' });
+    if (!trace)
+      throw new KeelError('KEEL_NOT_FOUND', `no trace with id "${id.slice(0, 128)}"`, { param: 'id' });
     return trace;
   });
 

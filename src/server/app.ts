@@ -3,12 +3,12 @@ import type { KeelConfig } from '../config/schema.ts';
 import { KeelError } from '../core/errors.ts';
 import { requestId } from '../core/ids.ts';
 import type { Router } from '../router/router.ts';
-import { gatewayKeyCheck } from './auth.ts';
 import { type AdminOptions, registerAdmin } from './admin.ts';
+import { gatewayKeyCheck } from './auth.ts';
 import { chatHandler, clientSignal, outcomeHeaders, startRecord, traced } from './chat.ts';
-import type { RequestRecord } from './tracing.ts';
 import { errorHandler, sendError } from './errors.ts';
 import { parseEmbeddingRequest } from './schemas.ts';
+import type { RequestRecord } from './tracing.ts';
 
 export interface AppOptions {
   config: KeelConfig;

@@ -21,13 +21,19 @@ export function outcomeHeaders(outcome: RouteOutcome): Record<string, string> {
 export function clientSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new KeelError('KEEL_CLIENT_CLOSED', 'client closed the connection'));
+    if (!reply.raw.writableFinished)
+      controller.abort(new KeelError('KEEL_CLIENT_CLOSED', 'client closed the connection'));
   });
   return controller.signal;
 }
 
 /** A record for the trace of a request whose route is known; the handler fills in the rest. */
-export function startRecord(request: FastifyRequest, endpoint: RequestRecord['endpoint'], route: string, user: unknown) {
+export function startRecord(
+  request: FastifyRequest,
+  endpoint: RequestRecord['endpoint'],
+  route: string,
+  user: unknown,
+) {
   const rec: RequestRecord = {
     id: String(request.id),
     startedAt: Date.now(),

@@ -35,7 +35,9 @@ const headerValue = (v: string | string[] | undefined): string | undefined => {
 /** Caller tags from x-keel-user / x-keel-session / x-keel-feature, falling back to OpenAI's `user`. */
 export function callerTags(headers: Record<string, string | string[] | undefined>, bodyUser: unknown) {
   return {
-    user: headerValue(headers['x-keel-user']) ?? (typeof bodyUser === 'string' ? bodyUser.slice(0, 128) : undefined),
+    user:
+      headerValue(headers['x-keel-user']) ??
+      (typeof bodyUser === 'string' ? bodyUser.slice(0, 128) : undefined),
     session: headerValue(headers['x-keel-session']),
     feature: headerValue(headers['x-keel-feature']),
   };
@@ -44,7 +46,9 @@ export function callerTags(headers: Record<string, string | string[] | undefined
 function messageText(messages: ChatMessage[] | undefined): string {
   if (!messages) return '';
   return messages
-    .map((m) => (typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join(' ')))
+    .map((m) =>
+      typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join(' '),
+    )
     .join('\n');
 }
 
@@ -114,7 +118,8 @@ export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): 
   const decision: Decision = rec.outcome?.decision ?? 'error';
   const path = rec.attempts.map(step);
   if (winner) path.push(`answered by ${winner} (${decision})`);
-  if (failed && rec.outcome) path.push(`stream broke after the first byte: ${rec.error?.code} → error event, no [DONE]`);
+  if (failed && rec.outcome)
+    path.push(`stream broke after the first byte: ${rec.error?.code} → error event, no [DONE]`);
   else if (failed) path.push(`failed: ${rec.error?.code} → ${rec.status} to the client`);
 
   const won = spans.find((s) => s.target === winner && (s.outcome === 'ok' || rec.stream));

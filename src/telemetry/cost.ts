@@ -43,7 +43,9 @@ export function costUsd(tokens: TokenCount, price: Price | undefined): number {
   const cached = Math.min(tokens.cached, tokens.input);
   const fresh = tokens.input - cached;
   const cachedPrice = price.cachedInputPerMTok ?? price.inputPerMTok;
-  return (fresh * price.inputPerMTok + cached * cachedPrice + tokens.output * price.outputPerMTok) / 1_000_000;
+  return (
+    (fresh * price.inputPerMTok + cached * cachedPrice + tokens.output * price.outputPerMTok) / 1_000_000
+  );
 }
 
 /** Resolves a price per Keel model: config first, then the built-in table by upstream name. */

@@ -94,7 +94,9 @@ export class TraceRecorder {
     this.batchSize = Math.max(1, Math.floor(options.queue.batchSize));
     this.maxSinkInFlight = Math.max(1, options.maxSinkInFlight ?? 2);
     const flushMs = Math.min(250, Math.max(1, options.queue.flushMs));
-    this.flushTimer = setInterval(() => void this.flush(), flushMs).unref();
+    this.flushTimer = setInterval(() => {
+      if (this.queue.length > 0) void this.flush();
+    }, flushMs).unref();
     if (options.retention && this.store?.prune) {
       this.retentionTimer = setInterval(
         () => void this.runRetention(),

@@ -16,7 +16,6 @@ import { DROPPED_BODY, REDACTION_FAILED } from '../../src/telemetry/redaction.ts
 import type { Trace } from '../../src/telemetry/trace.ts';
 import { trace } from '../store/fixtures.ts';
 import {
-  API_KEY,
   assertNoRaw,
   bodiesFor,
   dbBytes,
