@@ -27,7 +27,11 @@ const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(
 /** A plain aligned table: no dependency, readable in any terminal and in CI logs. */
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -49,7 +53,10 @@ function summaryRow(t: TraceSummary): string[] {
 function spanLine(s: Span, last: boolean): string {
   const branch = last ? '└─' : '├─';
   const label = s.reason === 'retry' ? `retry ${s.retry}` : s.reason;
-  const timing = s.latencyMs === undefined ? '' : ` ${s.latencyMs} ms${s.ttftMs !== undefined ? ` (ttft ${s.ttftMs} ms)` : ''}`;
+  const timing =
+    s.latencyMs === undefined
+      ? ''
+      : ` ${s.latencyMs} ms${s.ttftMs !== undefined ? ` (ttft ${s.ttftMs} ms)` : ''}`;
   const what =
     s.outcome === 'ok'
       ? `ok${timing}, model ${s.upstreamModel ?? '?'}, tokens ${s.tokensIn}/${s.tokensOut}${s.estimated ? ' (estimated)' : ''}, ${usd(s.costUsd)}`
@@ -74,8 +81,10 @@ export function renderTrace(t: Trace): string {
   ];
   const slots = Object.entries(t.slots).filter(([, v]) => v !== undefined);
   if (slots.length > 0) lines.push('slots:', ...slots.map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`));
-  if (t.request !== undefined) lines.push('request (redacted):', `  ${JSON.stringify(t.request).slice(0, 2000)}`);
-  if (t.response !== undefined) lines.push('response (redacted):', `  ${JSON.stringify(t.response).slice(0, 2000)}`);
+  if (t.request !== undefined)
+    lines.push('request (redacted):', `  ${JSON.stringify(t.request).slice(0, 2000)}`);
+  if (t.response !== undefined)
+    lines.push('response (redacted):', `  ${JSON.stringify(t.response).slice(0, 2000)}`);
   return lines.join('\n');
 }
 
@@ -110,7 +119,9 @@ export function registerTraceCommands(program: Command): void {
   const url = ['--url <url>', 'the running gateway', 'http://127.0.0.1:8080'] as const;
   const traces = program
     .command('traces')
-    .description('list recent traces (filters: --route --target --status --decision --user --session --since --text)')
+    .description(
+      'list recent traces (filters: --route --target --status --decision --user --session --since --text)',
+    )
     .option(...url)
     .option('--route <name>')
     .option('--target <model>')
@@ -124,7 +135,17 @@ export function registerTraceCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: Record<string, string | boolean | undefined> & Conn) => {
       const params = new URLSearchParams();
-      for (const key of ['route', 'target', 'status', 'decision', 'user', 'session', 'since', 'text', 'limit']) {
+      for (const key of [
+        'route',
+        'target',
+        'status',
+        'decision',
+        'user',
+        'session',
+        'since',
+        'text',
+        'limit',
+      ]) {
         const value = opts[key];
         if (typeof value === 'string') params.set(key, value);
       }
@@ -155,7 +176,10 @@ export function registerTraceCommands(program: Command): void {
     .option('--window <window>', 'e.g. 15m, 1h, 7d', '1h')
     .option('--json', 'print JSON')
     .action(async (opts: Conn & { window: string }) => {
-      const stats = await get<Stats & { window: string }>(opts, `/admin/stats?window=${encodeURIComponent(opts.window)}`);
+      const stats = await get<Stats & { window: string }>(
+        opts,
+        `/admin/stats?window=${encodeURIComponent(opts.window)}`,
+      );
       console.log(opts.json ? JSON.stringify(stats, null, 2) : renderStats(stats));
     });
 }

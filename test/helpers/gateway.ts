@@ -4,7 +4,9 @@ import { type Gateway, startGateway } from '../../src/server/gateway.ts';
 /** Start Keel on a free loopback port from a YAML config text. */
 export function gatewayFromYaml(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<Gateway> {
   // Tests keep traces in memory unless they say otherwise, so no test writes .keel/keel.db.
-  const withTelemetry = /^telemetry:/m.test(yaml) ? yaml : `${yaml}\ntelemetry: { store: { type: memory } }\n`;
+  const withTelemetry = /^telemetry:/m.test(yaml)
+    ? yaml
+    : `${yaml}\ntelemetry: { store: { type: memory } }\n`;
   const config = parseConfig(withTelemetry, { env });
   return startGateway({ config, port: 0, env, logger: false });
 }
