@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { startGateway } from '../server/gateway.ts';
+import { registerControlCommands } from './control.ts';
 import { registerTraceCommands } from './traces.ts';
 
 function port(value: string): number {
@@ -44,7 +45,12 @@ export async function main(argv: string[]): Promise<void> {
         );
         process.exit(2);
       }
-      const gateway = await startGateway({ config, ...(opts.port !== undefined ? { port: opts.port } : {}) });
+      const gateway = await startGateway({
+        config,
+        ...(opts.config !== undefined ? { configPath: opts.config } : {}),
+        ...(opts.port !== undefined ? { port: opts.port } : {}),
+      });
+      process.on('SIGHUP', () => void gateway.reloader?.reload({ who: 'system:sighup' }));
       const routes = [...gateway.router.routes.keys()].join(', ');
       console.log(`keel listening on ${gateway.url} — routes: ${routes}`);
       console.log(`try: curl ${gateway.url}/v1/chat/completions -H 'content-type: application/json' \\`);
@@ -78,6 +84,7 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   registerTraceCommands(program);
+  registerControlCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -127,6 +127,35 @@ export const routeSchema = z.strictObject({
   hedgeAfterMs: ms('latency threshold: start the next target if no first token by then').optional(),
   retryBudget: z.number().int().min(0).default(3).describe('most retries one request may spend, all targets'),
   bodies: bodyPolicySchema.optional().describe("this route's body policy; default telemetry.bodies"),
+  rpm: z.number().int().positive().optional().describe('requests per minute for the whole route'),
+  tpm: z.number().int().positive().optional().describe('tokens per minute for the whole route'),
+  concurrency: z
+    .strictObject({
+      max: z.number().int().positive().describe('requests in flight at once'),
+      queue: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(100)
+        .describe('requests waiting beyond that; more are shed with 429'),
+      queueWaitMs: z
+        .number()
+        .int()
+        .positive()
+        .default(5000)
+        .describe('longest wait in the queue before shedding'),
+    })
+    .optional(),
+  onKill: z
+    .union([
+      z.strictObject({ message: z.string().min(1).describe('answer with this assistant message') }),
+      z.strictObject({
+        response: z.record(z.string(), z.unknown()).describe('answer with this canned completion body'),
+      }),
+      z.strictObject({ error: z.literal(true).describe('answer 503 saying the route is switched off') }),
+    ])
+    .default({ error: true })
+    .describe('what a killed route answers'),
   targets: z.array(targetSchema).min(1, 'a route needs at least one target'),
 });
 
@@ -186,6 +215,10 @@ export const serverSchema = z.strictObject({
     .positive()
     .default(4 * 1024 * 1024),
   apiKeyEnv: z.string().default('KEEL_API_KEY').describe('environment variable holding the gateway key'),
+  requireKey: z
+    .boolean()
+    .default(false)
+    .describe('every /v1 request must carry a virtual key (keel keys create) or the gateway key'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -195,8 +228,20 @@ export const configSchema = z.strictObject({
     port: 8080,
     bodyLimitBytes: 4 * 1024 * 1024,
     apiKeyEnv: 'KEEL_API_KEY',
+    requireKey: false,
     logLevel: 'info',
   }),
+  control: z
+    .strictObject({
+      store: z
+        .discriminatedUnion('type', [
+          z.strictObject({ type: z.literal('sqlite'), path: z.string().default('.keel/control.db') }),
+          z.strictObject({ type: z.literal('memory') }),
+        ])
+        .default({ type: 'sqlite', path: '.keel/control.db' }),
+    })
+    .default({ store: { type: 'sqlite', path: '.keel/control.db' } })
+    .describe('virtual keys, kill switches, the audit log and config versions'),
   breaker: breakerSchema.default({ failureRate: 0.5, window: 20, minCalls: 10, openMs: 5000 }),
   telemetry: telemetrySchema.default({
     store: { type: 'sqlite', path: '.keel/keel.db' },

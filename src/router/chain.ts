@@ -18,6 +18,8 @@ export interface ChainOptions<T> {
   random?: () => number;
   /** Where attempts are recorded; the caller's array, so they survive a failed request for its trace. */
   attempts?: AttemptRecord[];
+  /** Targets switched off by a kill switch are skipped like open breakers. */
+  disabled?: (target: string) => boolean;
 }
 
 export interface ChainResult<T> {
@@ -126,7 +128,7 @@ export class Chain<T> {
     this.flights.add(flight);
   }
 
-  private skip(target: Target, reason: AttemptReason): void {
+  private skip(target: Target, reason: AttemptReason, why: 'breaker-open' | 'killed' = 'breaker-open'): void {
     const now = this.options.clock.now();
     this.attempts.push({
       target: target.name,
@@ -134,7 +136,7 @@ export class Chain<T> {
       reason,
       retry: 0,
       outcome: 'skipped',
-      skipped: 'breaker-open',
+      skipped: why,
       startedAt: now,
       endedAt: now,
     });
@@ -146,6 +148,10 @@ export class Chain<T> {
     while (this.next < targets.length) {
       const target = targets[this.next++]!;
       const why: AttemptReason = this.attempts.length === 0 ? 'primary' : reason;
+      if (this.options.disabled?.(target.name)) {
+        this.skip(target, why, 'killed');
+        continue;
+      }
       if (!target.breaker.tryAcquire()) {
         this.skip(target, why);
         continue;
@@ -184,7 +190,7 @@ export class Chain<T> {
   private exhausted(errors: KeelError[]): KeelError {
     const tried = this.attempts.map((a) =>
       a.outcome === 'skipped'
-        ? `${a.target}: skipped (breaker open)`
+        ? `${a.target}: skipped (${a.skipped === 'killed' ? 'kill switch' : 'breaker open'})`
         : `${a.target}: ${a.errorCode} (${a.errorMessage})`,
     );
     const summary = tried.length > 0 ? tried.join('; ') : 'no targets';

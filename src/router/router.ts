@@ -37,6 +37,8 @@ export interface StreamOutcome extends RouteOutcome {
 
 export interface RouterOptions {
   providers: Map<string, Provider>;
+  /** A target switched off (kill switch) is skipped by every chain. */
+  targetDisabled?: (model: string) => boolean;
   clock?: Clock;
   random?: () => number;
 }
@@ -118,6 +120,7 @@ export class Router {
   ): Promise<ChainResult<T>> {
     return new Chain<T>({
       ...(deadline.attempts ? { attempts: deadline.attempts } : {}),
+      ...(this.options.targetDisabled ? { disabled: this.options.targetDisabled } : {}),
       targets: orderByRank(route.targets, this.random),
       attempt,
       signal: deadline.box.signal,

@@ -43,5 +43,5 @@ export interface AttemptRecord {
   upstreamStatus?: number;
   usage?: Usage;
   /** For skipped attempts: why. */
-  skipped?: 'breaker-open';
+  skipped?: 'breaker-open' | 'killed';
 }

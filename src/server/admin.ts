@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { KeelError } from '../core/errors.ts';
 import type { TraceQuery, TraceStore } from '../store/trace-store.ts';
-import { gatewayKeyCheck } from './auth.ts';
+import { adminGuard } from './control-admin.ts';
 import { parseBody } from './schemas.ts';
 
 export interface AdminOptions {
@@ -64,23 +64,10 @@ const statsQuery = z.strictObject({
   window: z.string().regex(DURATION, 'a window like 15m, 1h or 7d').default('1h'),
 });
 
-function loopback(request: FastifyRequest): boolean {
-  const ip = request.socket.remoteAddress ?? '';
-  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
-}
-
 /** GET /admin/traces, /admin/traces/:id, /admin/stats, /metrics. */
 export function registerAdmin(app: FastifyInstance, options: AdminOptions): void {
-  const check = gatewayKeyCheck(options.adminKey);
-  const guard = async (request: FastifyRequest) => {
-    if (check) check(request.headers.authorization);
-    else if (!loopback(request)) {
-      throw new KeelError(
-        'KEEL_UNAUTHORIZED',
-        'admin endpoints need KEEL_ADMIN_KEY when reached from another host',
-      );
-    }
-  };
+  const check = adminGuard(options.adminKey);
+  const guard = async (request: FastifyRequest) => check(request);
   const store = () => {
     if (!options.store)
       throw new KeelError('KEEL_UNSUPPORTED', 'tracing is off (telemetry.store.type: none)');

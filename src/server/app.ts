@@ -2,17 +2,27 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { KeelConfig } from '../config/schema.ts';
 import { KeelError } from '../core/errors.ts';
 import { requestId } from '../core/ids.ts';
+import type { KeyRecord } from '../edge/keys/keys.ts';
 import type { Router } from '../router/router.ts';
 import { type AdminOptions, registerAdmin } from './admin.ts';
 import { gatewayKeyCheck } from './auth.ts';
-import { chatHandler, clientSignal, outcomeHeaders, startRecord, traced } from './chat.ts';
+import { chatHandler, gated, outcomeHeaders } from './chat.ts';
+import type { Edge } from './edge.ts';
 import { errorHandler, sendError } from './errors.ts';
 import { parseEmbeddingRequest } from './schemas.ts';
 import type { RequestRecord } from './tracing.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The virtual key the caller presented, once authenticated. */
+    keelKey?: KeyRecord | undefined;
+  }
+}
+
 export interface AppOptions {
-  config: KeelConfig;
-  router: Router;
+  /** The live config and router; a reload swaps both, and handlers read them per request. */
+  live: { config: KeelConfig; router: Router };
+  edge?: Edge | undefined;
   /** The gateway key; when set, every /v1 request must present it. */
   apiKey?: string | undefined;
   logger?: boolean;
@@ -23,7 +33,8 @@ export interface AppOptions {
 
 /** The Fastify app: OpenAI-compatible routes, health, and one error shape for everything. */
 export function buildApp(options: AppOptions): FastifyInstance {
-  const { config, router } = options;
+  const { live } = options;
+  const config = live.config;
   const limit = config.server.bodyLimitBytes;
   const app = Fastify({
     bodyLimit: limit,
@@ -49,12 +60,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header('x-request-id', request.id);
   });
 
+  const { edge } = options;
   const check = gatewayKeyCheck(options.apiKey);
-  if (check) {
+  if (edge) {
+    app.decorateRequest('keelKey', undefined);
+    app.addHook('onRequest', async (request) => {
+      if (request.url.startsWith('/v1/'))
+        request.keelKey = await edge.authenticate(request.headers.authorization);
+    });
+  } else if (check) {
     app.addHook('onRequest', async (request) => {
       if (request.url.startsWith('/v1/')) check(request.headers.authorization);
     });
   }
+  const deps = { live, edge, onTrace: options.onTrace };
 
   app.setErrorHandler(errorHandler(limit));
   app.setNotFoundHandler((request, reply) => {
@@ -65,14 +84,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     sendError(reply, new KeelError(code, `no route for ${request.method} ${request.url.slice(0, 200)}`));
   });
 
-  app.post('/v1/chat/completions', chatHandler(router, options.onTrace));
+  app.post('/v1/chat/completions', chatHandler(deps));
 
   app.post('/v1/embeddings', async (request, reply) => {
     const body = parseEmbeddingRequest(request.body);
-    router.route(body.model);
-    const rec = startRecord(request, 'embeddings', body.model, body.user);
-    return traced(rec, options.onTrace, async () => {
-      const result = await router.embeddings(body.model, body, clientSignal(reply), rec.attempts);
+    return gated(deps, { request, reply, endpoint: 'embeddings', body }, async (rec, signal) => {
+      const result = await live.router.embeddings(body.model, body, signal, rec.attempts);
       rec.outcome = result;
       // Vectors are large and say nothing about a decision: the trace keeps their count and size.
       rec.response = { vectors: result.response.data.length, usage: result.response.usage };
@@ -85,7 +102,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.get('/v1/models', async () => ({
     object: 'list',
-    data: [...router.routes.values()].map((route) => ({
+    data: [...live.router.routes.values()].map((route) => ({
       id: route.name,
       object: 'model',
       created: 0,
@@ -97,6 +114,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
+    const router = live.router;
     const targets = router.health();
     const open = new Set(targets.filter((t) => t.breaker === 'open').map((t) => t.model));
     const routes = [...router.routes.values()].map((r) => ({

@@ -1,8 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KeelConfig } from '../config/schema.ts';
 import { asKeelError, KeelError, toOpenAIError } from '../core/errors.ts';
-import type { ChatChunk, ChatRequest } from '../core/types.ts';
+import { completionId } from '../core/ids.ts';
+import type { ChatChunk, ChatRequest, EmbeddingRequest } from '../core/types.ts';
+import { KilledError } from '../edge/kill/errors.ts';
 import { sseData } from '../providers/sse.ts';
 import type { RouteOutcome, Router } from '../router/router.ts';
+import { type Edge, parsePriority } from './edge.ts';
 import { httpStatus } from './errors.ts';
 import { parseChatRequest } from './schemas.ts';
 import { callerTags, type RequestRecord } from './tracing.ts';
@@ -66,29 +70,117 @@ export async function traced<T>(
     throw error;
   } finally {
     if (onTrace) setImmediate(onTrace, rec);
+    else rec.pass?.done({ tokens: 0, costUsd: 0 });
   }
 }
 
-export function chatHandler(router: Router, onTrace?: (rec: RequestRecord) => void) {
+/** What the /v1 handlers share: the live router and config (swapped on reload), the edge, tracing. */
+export interface HandlerDeps {
+  live: { router: Router; config: KeelConfig };
+  edge?: Edge | undefined;
+  onTrace?: ((rec: RequestRecord) => void) | undefined;
+}
+
+interface Call {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  endpoint: RequestRecord['endpoint'];
+  body: ChatRequest | EmbeddingRequest;
+}
+
+/**
+ * The common path of a valid request: the key may use the route (403 before 404, so a restricted key
+ * cannot probe which routes exist), the route exists, kill switches, admission and limits; then `work`
+ * runs traced, with the limit headers set and the slot freed once the trace is built.
+ */
+export async function gated<T>(
+  deps: HandlerDeps,
+  call: Call,
+  work: (rec: RequestRecord, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { request, reply, body } = call;
+  const key = request.keelKey;
+  if (key && deps.edge) deps.edge.keys.authorize(key, body.model);
+  const route = deps.live.router.route(body.model);
+  const rec = startRecord(request, call.endpoint, body.model, body.user);
+  if (key) rec.key = key.name;
+  const tools = 'tools' in body ? body.tools?.map((t) => t.function.name) : undefined;
+  return traced(rec, deps.onTrace, async () => {
+    const signal = clientSignal(reply);
+    if (deps.edge) {
+      deps.edge.kill.check({ route: body.model, feature: rec.feature, tools });
+      rec.pass = await deps.edge.enter({
+        key,
+        route: body.model,
+        request: body,
+        priority: parsePriority(request.headers['x-keel-priority']),
+        deadlineAt: Date.now() + route.config.deadlineMs,
+        signal,
+      });
+      reply.headers(rec.pass.headers);
+    }
+    return work(rec, signal);
+  });
+}
+
+export function chatHandler(deps: HandlerDeps) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const body = parseChatRequest(request.body);
-    router.route(body.model); // 404 before any work
-    const rec = startRecord(request, 'chat', body.model, body.user);
-    rec.stream = body.stream === true;
-    rec.messages = body.messages;
-    return traced(rec, onTrace, async () => {
-      const signal = clientSignal(reply);
-      if (rec.stream) {
-        await streamChat({ router, body, request, reply, signal, rec });
-        return reply;
+    try {
+      return await gated(deps, { request, reply, endpoint: 'chat', body }, async (rec, signal) => {
+        rec.stream = body.stream === true;
+        rec.messages = body.messages;
+        const router = deps.live.router;
+        if (rec.stream) {
+          await streamChat({ router, body, request, reply, signal, rec });
+          return reply;
+        }
+        const result = await router.chat(body.model, body, signal, rec.attempts);
+        rec.outcome = result;
+        rec.response = result.completion;
+        reply.headers(outcomeHeaders(result));
+        return result.completion;
+      });
+    } catch (err) {
+      // A killed route answers with its configured fallback instead of an error, if it has one.
+      const onKill = deps.live.config.routes[body.model]?.onKill;
+      if (err instanceof KilledError && err.scope === 'route' && onKill && !('error' in onKill)) {
+        return killedAnswer(reply, body, onKill);
       }
-      const result = await router.chat(body.model, body, signal, rec.attempts);
-      rec.outcome = result;
-      rec.response = result.completion;
-      reply.headers(outcomeHeaders(result));
-      return result.completion;
-    });
+      throw err;
+    }
   };
+}
+
+function killedAnswer(
+  reply: FastifyReply,
+  body: ChatRequest,
+  onKill: { message: string } | { response: Record<string, unknown> },
+) {
+  reply.headers({ 'x-keel-route': body.model, 'x-keel-decision': 'killed', 'x-keel-attempts': '0' });
+  reply.code(200);
+  if ('response' in onKill) return onKill.response;
+  const completion = {
+    id: completionId(),
+    object: 'chat.completion' as const,
+    created: Math.floor(Date.now() / 1000),
+    model: body.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant' as const, content: onKill.message },
+        finish_reason: 'stop' as const,
+      },
+    ],
+  };
+  if (body.stream !== true) return completion;
+  const chunk = {
+    ...completion,
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta: { role: 'assistant', content: onKill.message }, finish_reason: 'stop' }],
+  };
+  reply.header('content-type', 'text/event-stream; charset=utf-8');
+  return `${sseData(JSON.stringify(chunk))}data: [DONE]\n\n`;
 }
 
 function write(reply: FastifyReply, text: string): Promise<void> | undefined {
@@ -124,6 +216,7 @@ async function streamChat({ router, body, request, reply, signal, rec }: StreamC
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',

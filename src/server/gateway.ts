@@ -1,13 +1,19 @@
 import type { FastifyInstance } from 'fastify';
+import { ConfigReloader } from '../config/reload.ts';
 import type { KeelConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import { createProviders } from '../providers/registry.ts';
 import { Router } from '../router/router.ts';
+import { PriceBook } from '../telemetry/cost.ts';
 import { buildApp } from './app.ts';
-import { setupTelemetry, type Telemetry } from './telemetry.ts';
+import { adminGuard, registerControlAdmin } from './control-admin.ts';
+import { Edge } from './edge.ts';
+import { pricesOf, setupTelemetry, type Telemetry } from './telemetry.ts';
 
 export interface GatewayOptions {
   config: KeelConfig;
+  /** The keel.yaml the config came from: enables reload on change/SIGHUP, versions and rollback. */
+  configPath?: string;
   /** Override config.server.port (0 picks a free port). */
   port?: number;
   host?: string;
@@ -19,8 +25,13 @@ export interface GatewayOptions {
 export interface Gateway {
   url: string;
   app: FastifyInstance;
-  router: Router;
+  /** The live router and config; a reload swaps both. */
+  live: { config: KeelConfig; router: Router };
+  /** The live router (shorthand for live.router). */
+  readonly router: Router;
   telemetry: Telemetry;
+  edge: Edge;
+  reloader: ConfigReloader | undefined;
   close(): Promise<void>;
 }
 
@@ -34,34 +45,86 @@ export interface Gateway {
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const env = options.env ?? process.env;
-  const { config } = options;
-  const providers = createProviders(config, { env, ...(options.clock ? { clock: options.clock } : {}) });
-  const router = new Router(config, { providers, ...(options.clock ? { clock: options.clock } : {}) });
+  const clock = options.clock ? { clock: options.clock } : {};
   let log: ((err: unknown, where: string) => void) | undefined;
-  const telemetry = setupTelemetry(config, router, { env, onError: (err, where) => log?.(err, where) });
+  const onError = (err: unknown, where: string) => log?.(err, where);
+
+  const prices = new PriceBook(pricesOf(options.config));
+  const edge = new Edge(options.config, { env, prices, ...clock, onError: (err) => onError(err, 'edge') });
+  await edge.start();
+  const makeRouter = (config: KeelConfig) =>
+    new Router(config, {
+      providers: createProviders(config, { env, ...clock }),
+      ...clock,
+      targetDisabled: (model) => edge.kill.isKilled('target', model),
+    });
+  const live = { config: options.config, router: makeRouter(options.config) };
+  const telemetry = setupTelemetry(live, { env, prices, onError });
+
   const app = buildApp({
-    config,
-    router,
-    apiKey: env[config.server.apiKeyEnv],
+    live,
+    edge,
+    apiKey: env[options.config.server.apiKeyEnv],
     logger: options.logger ?? true,
     onTrace: telemetry.onTrace,
     admin: { store: telemetry.store, metrics: telemetry.metrics, adminKey: env.KEEL_ADMIN_KEY },
   });
-  log = (err, where) => app.log.warn({ err, where }, 'telemetry failure');
-  const host = options.host ?? config.server.host;
-  await app.listen({ host, port: options.port ?? config.server.port });
+  log = (err, where) => app.log.warn({ err, where }, 'background failure');
+
+  const reloader = options.configPath
+    ? new ConfigReloader({
+        path: options.configPath,
+        store: edge.control,
+        audit: edge.audit,
+        env,
+        onApply: (config) => {
+          // Swap atomically: requests in flight finish on the old router; new ones see the new one.
+          const old = live.router;
+          live.router = makeRouter(config);
+          live.config = config;
+          edge.apply(config);
+          telemetry.apply(config, live.router);
+          setTimeout(() => void old.close(), 60_000).unref();
+          app.log.info({ routes: Object.keys(config.routes) }, 'config applied');
+        },
+        onReject: (problems) =>
+          app.log.error({ problems }, 'config rejected; still serving the previous one'),
+        onError: (err) => onError(err, 'config reload'),
+      })
+    : undefined;
+  if (reloader) await reloader.start();
+
+  registerControlAdmin(app, {
+    keys: edge.keys,
+    kill: edge.kill,
+    audit: edge.audit,
+    reloader,
+    guard: adminGuard(env.KEEL_ADMIN_KEY),
+    knownRoutes: () => Object.keys(live.config.routes),
+    knownTargets: () => Object.keys(live.config.models),
+  });
+
+  const host = options.host ?? options.config.server.host;
+  await app.listen({ host, port: options.port ?? options.config.server.port });
   const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const port = typeof address === 'object' && address ? address.port : options.config.server.port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}`,
     app,
-    router,
+    live,
+    get router() {
+      return live.router;
+    },
     telemetry,
+    edge,
+    reloader,
     async close() {
+      reloader?.stop();
       await app.close();
-      await router.close();
+      await live.router.close();
       await telemetry.close();
+      await edge.close();
     },
   };
 }

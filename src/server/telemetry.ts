@@ -3,11 +3,18 @@ import type { Router } from '../router/router.ts';
 import { MemoryTraceStore } from '../store/memory.ts';
 import { SqliteTraceStore } from '../store/sqlite/store.ts';
 import type { TraceStore } from '../store/trace-store.ts';
-import { PriceBook } from '../telemetry/cost.ts';
+import type { Price, PriceBook } from '../telemetry/cost.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { OtlpExporter } from '../telemetry/otlp.ts';
 import { TraceRecorder } from '../telemetry/recorder.ts';
 import { buildTrace, type RequestRecord } from './tracing.ts';
+
+/** Prices per Keel model: config `pricing` first, else the built-in table by upstream name. */
+export function pricesOf(config: KeelConfig): Map<string, { upstream: string; price?: Price | undefined }> {
+  return new Map(
+    Object.entries(config.models).map(([name, m]) => [name, { upstream: m.model, price: m.pricing }]),
+  );
+}
 
 export interface Telemetry {
   store: TraceStore | undefined;
@@ -16,6 +23,8 @@ export interface Telemetry {
   prices: PriceBook;
   /** Turns a request's record into its trace: metrics now, the store and exporters off the request path. */
   onTrace(rec: RequestRecord): void;
+  /** A reloaded config: label names, breakers to watch, prices. */
+  apply(config: KeelConfig, router: Router): void;
   /** Write what is queued (SIGTERM), then close the store. */
   close(): Promise<void>;
 }
@@ -29,11 +38,12 @@ function openStore(config: KeelConfig): TraceStore | undefined {
 
 /** The trace pipeline of one gateway: store, recorder (redaction, batching), metrics, OTLP. */
 export function setupTelemetry(
-  config: KeelConfig,
-  router: Router,
-  options: { env: NodeJS.ProcessEnv; onError?: (err: unknown, where: string) => void },
+  live: { config: KeelConfig; router: Router },
+  options: { env: NodeJS.ProcessEnv; prices: PriceBook; onError?: (err: unknown, where: string) => void },
 ): Telemetry {
+  const { config, router } = live;
   const { telemetry } = config;
+  const { prices } = options;
   const store = openStore(config);
   const sinks = [];
   if (telemetry.otlp) {
@@ -51,7 +61,7 @@ export function setupTelemetry(
     ...(store ? { store } : {}),
     queue: telemetry.queue,
     retention: telemetry.retention,
-    bodiesFor: (route) => config.routes[route]?.bodies ?? telemetry.bodies,
+    bodiesFor: (route) => live.config.routes[route]?.bodies ?? live.config.telemetry.bodies,
     salt: options.env[telemetry.hashSaltEnv] ?? '',
     sinks,
     onError: (err, context) =>
@@ -64,12 +74,6 @@ export function setupTelemetry(
   metrics.collectRecorder(() => recorder.stats());
   for (const [name, breaker] of router.breakers) metrics.watchBreaker(name, breaker);
 
-  const prices = new PriceBook(
-    new Map(
-      Object.entries(config.models).map(([name, m]) => [name, { upstream: m.model, price: m.pricing }]),
-    ),
-  );
-
   return {
     store,
     recorder,
@@ -78,11 +82,18 @@ export function setupTelemetry(
     onTrace(rec) {
       try {
         const trace = buildTrace(rec, prices, Date.now());
+        rec.pass?.done({ tokens: trace.tokensIn + trace.tokensOut, costUsd: trace.costUsd });
         metrics.observe(trace);
         recorder.record(trace);
       } catch (err) {
+        rec.pass?.done({ tokens: 0, costUsd: 0 });
         options.onError?.(err, 'trace build');
       }
+    },
+    apply(next, nextRouter) {
+      metrics.setNames({ routes: Object.keys(next.routes), targets: Object.keys(next.models) });
+      for (const [name, breaker] of nextRouter.breakers) metrics.watchBreaker(name, breaker);
+      prices.replace(pricesOf(next));
     },
     async close() {
       await recorder.close();

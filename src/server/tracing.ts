@@ -4,6 +4,7 @@ import type { RouteOutcome } from '../router/router.ts';
 import type { AttemptRecord } from '../router/target.ts';
 import { costUsd, estimateTokens, type PriceBook } from '../telemetry/cost.ts';
 import type { Decision, Span, Trace } from '../telemetry/trace.ts';
+import type { Pass } from './edge.ts';
 
 /** What the HTTP layer knows about one request by the time it has answered. */
 export interface RequestRecord {
@@ -25,6 +26,8 @@ export interface RequestRecord {
   response?: unknown;
   /** Streams: the text the client received, for token estimates when the upstream sent no usage. */
   streamedText?: string | undefined;
+  /** What the edge let the request through with; settled with the trace's tokens and cost. */
+  pass?: Pass | undefined;
 }
 
 const headerValue = (v: string | string[] | undefined): string | undefined => {
@@ -66,7 +69,7 @@ function step(a: AttemptRecord): string {
   const head = `${label} → ${a.target}`;
   switch (a.outcome) {
     case 'skipped':
-      return `${head}: skipped (breaker open)`;
+      return `${head}: skipped (${a.skipped === 'killed' ? 'kill switch' : 'breaker open'})`;
     case 'ok':
       return `${head}: ok in ${a.latencyMs ?? 0} ms`;
     case 'cancelled':

@@ -50,7 +50,12 @@ export function costUsd(tokens: TokenCount, price: Price | undefined): number {
 
 /** Resolves a price per Keel model: config first, then the built-in table by upstream name. */
 export class PriceBook {
-  constructor(private readonly configured: Map<string, { upstream: string; price?: Price | undefined }>) {}
+  constructor(private configured: Map<string, { upstream: string; price?: Price | undefined }>) {}
+
+  /** A reloaded config's models. */
+  replace(configured: Map<string, { upstream: string; price?: Price | undefined }>): void {
+    this.configured = configured;
+  }
 
   priceOf(model: string): Price | undefined {
     const entry = this.configured.get(model);

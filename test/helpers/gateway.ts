@@ -3,11 +3,10 @@ import { type Gateway, startGateway } from '../../src/server/gateway.ts';
 
 /** Start Keel on a free loopback port from a YAML config text. */
 export function gatewayFromYaml(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<Gateway> {
-  // Tests keep traces in memory unless they say otherwise, so no test writes .keel/keel.db.
-  const withTelemetry = /^telemetry:/m.test(yaml)
-    ? yaml
-    : `${yaml}\ntelemetry: { store: { type: memory } }\n`;
-  const config = parseConfig(withTelemetry, { env });
+  // Tests keep traces and control state in memory unless they say otherwise: no test writes .keel/.
+  let text = /^telemetry:/m.test(yaml) ? yaml : `${yaml}\ntelemetry: { store: { type: memory } }\n`;
+  text = /^control:/m.test(text) ? text : `${text}\ncontrol: { store: { type: memory } }\n`;
+  const config = parseConfig(text, { env });
   return startGateway({ config, port: 0, env, logger: false });
 }
 
