@@ -54,13 +54,14 @@ export function crossCheck(config: KeelConfig, env: Record<string, string | unde
           problem: `unknown model "${target.model}"${didYouMean(target.model, models)}`,
         });
       }
-      if (target.timeoutMs > route.deadlineMs) {
+      const timeoutMs = target.timeoutMs ?? Math.min(30_000, route.deadlineMs);
+      if (timeoutMs > route.deadlineMs) {
         problems.push({
           path: `${at}.timeoutMs`,
           problem: `${target.timeoutMs} exceeds the route's deadlineMs ${route.deadlineMs}; lower it or raise deadlineMs`,
         });
       }
-      if (target.firstTokenTimeoutMs !== undefined && target.firstTokenTimeoutMs > target.timeoutMs) {
+      if (target.firstTokenTimeoutMs !== undefined && target.firstTokenTimeoutMs > timeoutMs) {
         problems.push({ path: `${at}.firstTokenTimeoutMs`, problem: 'must not exceed timeoutMs' });
       }
       if (target.retry.maxDelayMs < target.retry.baseDelayMs) {

@@ -80,7 +80,7 @@ export class Router {
           upstreamModel: model.model,
           provider,
           breaker: this.breakers.get(t.model)!,
-          settings: { ...t, rank: t.rank ?? i },
+          settings: { ...t, timeoutMs: t.timeoutMs ?? Math.min(30_000, route.deadlineMs), rank: t.rank ?? i },
         };
       });
       this.routes.set(name, { name, config: route, targets });
