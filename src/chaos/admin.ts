@@ -44,13 +44,11 @@ export function adminGuard(adminKey: string | undefined): AdminGuard {
   };
 }
 
-const injectBody = z
-  .strictObject({
-    target: z.string().min(1).max(200),
-    durationMs: z.number().int().positive().max(86_400_000).optional(),
-    ...faultShape,
-  })
-  .refine(hasEffect, { message: EMPTY_FAULT, path: ['target'] });
+const injectBody = z.strictObject({
+  target: z.string().min(1).max(200),
+  durationMs: z.number().int().positive().max(86_400_000).optional(),
+  ...faultShape,
+});
 
 const clearBody = z.strictObject({ target: z.string().min(1).max(200).optional() });
 
@@ -78,6 +76,7 @@ export function registerChaosAdmin(app: FastifyInstance, options: ChaosAdminOpti
         { param: 'target' },
       );
     }
+    if (!hasEffect(fault)) throw new KeelError('KEEL_INVALID_REQUEST', EMPTY_FAULT);
     if (fault.until !== undefined && fault.until <= Date.now()) {
       throw new KeelError('KEEL_INVALID_REQUEST', 'until: is in the past', { param: 'until' });
     }

@@ -51,7 +51,8 @@ function whole(value: string): number {
 
 function status(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 400 || n > 599) throw new InvalidArgumentError('must be an HTTP status 400-599');
+  if (!Number.isInteger(n) || n < 400 || n > 599)
+    throw new InvalidArgumentError('must be an HTTP status 400-599');
   return n;
 }
 
@@ -89,7 +90,9 @@ function faultRows(faults: ActiveFault[]): string[][] {
     f.target,
     f.description,
     clock(f.since),
-    f.until === undefined ? 'until cleared' : `${clock(f.until)} (${Math.max(0, Math.round((f.until - Date.now()) / 1000))} s left)`,
+    f.until === undefined
+      ? 'until cleared'
+      : `${clock(f.until)} (${Math.max(0, Math.round((f.until - Date.now()) / 1000))} s left)`,
     String(f.calls),
     String(f.applied),
   ]);
@@ -105,10 +108,15 @@ export function runGameDays(args: string[]): Promise<number> {
   const root = repoRoot();
   const entry = `${root}chaos/run.ts`;
   if (!existsSync(entry)) {
-    throw new Error(`game days live in the source checkout (${entry} not found); run them from the repository`);
+    throw new Error(
+      `game days live in the source checkout (${entry} not found); run them from the repository`,
+    );
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: root, stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+      cwd: root,
+      stdio: 'inherit',
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
@@ -182,13 +190,18 @@ export function registerChaosCommands(program: Command): void {
       }
       if (!state.enabled) console.log('chaos is disabled (chaos.enabled: false)');
       if (state.faults.length === 0) console.log('no active faults');
-      else console.log(table(['target', 'fault', 'since', 'until', 'calls', 'affected'], faultRows(state.faults)));
+      else
+        console.log(
+          table(['target', 'fault', 'since', 'until', 'calls', 'affected'], faultRows(state.faults)),
+        );
       console.log(`targets: ${state.targets.join(', ')}`);
     });
 
   chaos
     .command('run [scenario]')
-    .description('run the game days on loopback (all scenarios, or one) and write chaos/results/latest.{json,md}')
+    .description(
+      'run the game days on loopback (all scenarios, or one) and write chaos/results/latest.{json,md}',
+    )
     .option('--short', 'the short CI version (about 2 minutes)')
     .action(async (scenario: string | undefined, opts: { short?: boolean }) => {
       const args = [...(opts.short ? ['--short'] : []), ...(scenario ? [scenario] : [])];

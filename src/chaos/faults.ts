@@ -6,10 +6,11 @@ import { z } from 'zod';
  * - `latencyMs` is added before every call;
  * - `hangRate` is the share of calls that hang until their signal aborts (a timeout or the deadline);
  * - the failure kinds — `status`, `rateLimit`, `garbage`, `cutStreamAfter`, `stallMs` — apply to the
- *   share `errorRate` of calls (default: every call). `errorRate` alone means status 503. When several
- *   are set, one call gets the first of: rateLimit, garbage, status (before the call), then, for streams,
- *   a stall after the first chunk and a cut after `cutStreamAfter` chunks. Non-streaming calls ignore
- *   `cutStreamAfter` and `stallMs`.
+ *   share `errorRate` of calls (default: every call). `errorRate` with no failure kind means status
+ *   503; next to `cutStreamAfter`/`stallMs` it is only their share. When several are set, a call
+ *   gets the first of rateLimit, garbage, status (before the call); streams then stall for `stallMs`
+ *   after their first chunk and break off after `cutStreamAfter` chunks (fewer chunks: no cut).
+ *   Non-streaming calls ignore `cutStreamAfter` and `stallMs`.
  */
 export interface Fault {
   /** Share of calls the failure kinds apply to, 0–1 (default 1). */
@@ -68,15 +69,14 @@ export function hasEffect(fault: Fault): boolean {
 export const EMPTY_FAULT =
   'the fault does nothing: set errorRate, status, latencyMs, hangRate, rateLimit, garbage, cutStreamAfter or stallMs';
 
-export const faultSchema: z.ZodType<Fault> = z
-  .strictObject(faultShape)
-  .refine(hasEffect, { message: EMPTY_FAULT });
-
 /** Does the fault fail calls (as opposed to only slowing or hanging them)? */
 export function failureKind(fault: Fault): 'rate-limit' | 'garbage' | 'status' | undefined {
   if (fault.rateLimit === true) return 'rate-limit';
   if (fault.garbage === true) return 'garbage';
-  if (fault.status !== undefined || (fault.errorRate ?? 0) > 0) return 'status';
+  if (fault.status !== undefined) return 'status';
+  // errorRate alone means 503; next to a stream fault it is that fault's share.
+  const streamFault = fault.cutStreamAfter !== undefined || fault.stallMs !== undefined;
+  if ((fault.errorRate ?? 0) > 0 && !streamFault) return 'status';
   return undefined;
 }
 
@@ -88,7 +88,8 @@ export function describeFault(fault: Fault): string {
   if ((fault.latencyMs ?? 0) > 0) parts.push(`latency +${fault.latencyMs}ms`);
   if ((fault.hangRate ?? 0) > 0) parts.push(`hang${p(fault.hangRate)}`);
   const kind = failureKind(fault);
-  if (kind === 'rate-limit') parts.push(`429 retry-after ${fault.retryAfterMs ?? 1000}ms${p(fault.errorRate)}`);
+  if (kind === 'rate-limit')
+    parts.push(`429 retry-after ${fault.retryAfterMs ?? 1000}ms${p(fault.errorRate)}`);
   if (kind === 'garbage') parts.push(`garbage${p(fault.errorRate)}`);
   if (kind === 'status') parts.push(`error ${fault.status ?? 503}${p(fault.errorRate)}`);
   if (fault.stallMs !== undefined) parts.push(`stall ${fault.stallMs}ms${p(fault.errorRate)}`);

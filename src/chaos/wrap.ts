@@ -131,7 +131,10 @@ export class ChaosProvider implements Provider {
     const cutAfter = drawn ? fault.cutStreamAfter : undefined;
     const stallMs = drawn ? fault.stallMs : undefined;
     if (cutAfter === 0) {
-      throw new KeelError('KEEL_STREAM_CUT', 'upstream stream broke off before any chunk (chaos: injected cut)');
+      throw new KeelError(
+        'KEEL_STREAM_CUT',
+        'upstream stream broke off before any chunk (chaos: injected cut)',
+      );
     }
     let sent = 0;
     for await (const chunk of this.inner.stream(request, options)) {

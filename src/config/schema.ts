@@ -113,7 +113,9 @@ export const retrySchema = z.strictObject({
 
 export const targetSchema = z.strictObject({
   model: z.string(),
-  timeoutMs: ms('total time one attempt may take; default the smaller of 30 s and the route deadline').optional(),
+  timeoutMs: ms(
+    'total time one attempt may take; default the smaller of 30 s and the route deadline',
+  ).optional(),
   firstTokenTimeoutMs: ms('time to first token (streams) or to response headers').optional(),
   stallTimeoutMs: ms('longest silence between stream chunks').default(15_000),
   retry: retrySchema.default({ max: 1, baseDelayMs: 100, maxDelayMs: 2000 }),

@@ -14,6 +14,19 @@ export function createAgent(maxConnections: number): Agent {
   });
 }
 
+const targets = new Map<string, { origin: string; path: string }>();
+
+/** Split a URL once: upstream URLs come from config, so the cache stays as small as the config. */
+function target(url: string): { origin: string; path: string } {
+  let hit = targets.get(url);
+  if (hit === undefined) {
+    const parsed = new URL(url);
+    hit = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+    if (targets.size < 1000) targets.set(url, hit);
+  }
+  return hit;
+}
+
 /** Retry-After as milliseconds: `retry-after-ms`, delta-seconds, or an HTTP date. */
 export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, now = Date.now()) {
   const ms = headers['retry-after-ms'];
@@ -70,12 +83,14 @@ export interface PostOptions {
 export async function postJson(options: PostOptions): Promise<UpstreamResponse> {
   let response: UpstreamResponse;
   try {
-    const raw = await request(options.url, {
+    const { origin, path } = target(options.url);
+    const raw = await options.dispatcher.request({
+      origin,
+      path,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...options.headers },
       body: options.body,
       signal: options.signal,
-      dispatcher: options.dispatcher,
     });
     response = { status: raw.statusCode, headers: raw.headers, body: raw.body };
   } catch (err) {

@@ -20,6 +20,8 @@ export interface RouteRuntime {
   name: string;
   config: RouteConfig;
   targets: Target[];
+  /** When every target has its own rank the order never changes: computed once. */
+  fixedOrder?: Target[] | undefined;
 }
 
 /** What the router did for one request: the decision and every attempt. */
@@ -83,7 +85,13 @@ export class Router {
           settings: { ...t, timeoutMs: t.timeoutMs ?? Math.min(30_000, route.deadlineMs), rank: t.rank ?? i },
         };
       });
-      this.routes.set(name, { name, config: route, targets });
+      const distinct = new Set(targets.map((t) => t.settings.rank)).size === targets.length;
+      this.routes.set(name, {
+        name,
+        config: route,
+        targets,
+        fixedOrder: distinct ? orderByRank(targets) : undefined,
+      });
     }
   }
 
@@ -121,7 +129,7 @@ export class Router {
     return new Chain<T>({
       ...(deadline.attempts ? { attempts: deadline.attempts } : {}),
       ...(this.options.targetDisabled ? { disabled: this.options.targetDisabled } : {}),
-      targets: orderByRank(route.targets, this.random),
+      targets: route.fixedOrder ?? orderByRank(route.targets, this.random),
       attempt,
       signal: deadline.box.signal,
       deadlineAt: deadline.deadlineAt,
@@ -207,12 +215,15 @@ export class Router {
     }
     const deadline = this.deadline(route, signal, attempts);
     try {
-      const result = await this.chain({ ...route, targets: capable }, deadline, (target, record, cancel) =>
-        oneShotAttempt(
-          { target, record, parents: [deadline.box.signal, cancel], clock: this.clock },
-          (signal) => target.provider.embeddings!(request, { model: target.upstreamModel, signal }),
-          (response) => ({ model: response.model }),
-        ),
+      const result = await this.chain(
+        { ...route, targets: capable, fixedOrder: undefined },
+        deadline,
+        (target, record, cancel) =>
+          oneShotAttempt(
+            { target, record, parents: [deadline.box.signal, cancel], clock: this.clock },
+            (signal) => target.provider.embeddings!(request, { model: target.upstreamModel, signal }),
+            (response) => ({ model: response.model }),
+          ),
       );
       return { ...this.outcome(route, result), response: result.value };
     } finally {

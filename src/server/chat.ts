@@ -6,7 +6,7 @@ import type { ChatChunk, ChatRequest, EmbeddingRequest } from '../core/types.ts'
 import { KilledError } from '../edge/kill/errors.ts';
 import { sseData } from '../providers/sse.ts';
 import type { RouteOutcome, Router } from '../router/router.ts';
-import { type Edge, parsePriority } from './edge.ts';
+import { type Edge, FREE_PASS, parsePriority } from './edge.ts';
 import { httpStatus } from './errors.ts';
 import { parseChatRequest } from './schemas.ts';
 import { callerTags, type RequestRecord } from './tracing.ts';
@@ -109,7 +109,7 @@ export async function gated<T>(
     const signal = clientSignal(reply);
     if (deps.edge) {
       deps.edge.kill.check({ route: body.model, feature: rec.feature, tools });
-      rec.pass = await deps.edge.enter({
+      const pass = deps.edge.enter({
         key,
         route: body.model,
         request: body,
@@ -117,7 +117,8 @@ export async function gated<T>(
         deadlineAt: Date.now() + route.config.deadlineMs,
         signal,
       });
-      reply.headers(rec.pass.headers);
+      rec.pass = pass instanceof Promise ? await pass : pass;
+      if (rec.pass !== FREE_PASS) reply.headers(rec.pass.headers);
     }
     return work(rec, signal);
   });

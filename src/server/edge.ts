@@ -22,6 +22,18 @@ export interface Pass {
 
 const PRIORITIES = new Set(['high', 'normal', 'low']);
 
+/** The pass of a request nothing limits. */
+export const FREE_PASS: Pass = { headers: {}, done: () => {} };
+
+interface EnterInput {
+  key: KeyRecord | undefined;
+  route: string;
+  request: ChatRequest | EmbeddingRequest;
+  priority: Priority;
+  deadlineAt: number;
+  signal: AbortSignal;
+}
+
 export function parsePriority(value: string | string[] | undefined): Priority {
   if (value === undefined) return 'normal';
   if (typeof value === 'string' && PRIORITIES.has(value)) return value as Priority;
@@ -129,18 +141,19 @@ export class Edge {
    * route or feature or a tool is not killed (503 / the route's kill answer), a slot is free or queued
    * for (429 when shed), the limits and budget admit it (429 saying which).
    */
-  async enter(input: {
-    key: KeyRecord | undefined;
-    route: string;
-    request: ChatRequest | EmbeddingRequest;
-    priority: Priority;
-    deadlineAt: number;
-    signal: AbortSignal;
-  }): Promise<Pass> {
+  enter(input: EnterInput): Pass | Promise<Pass> {
     const { key, route } = input;
     if (key) this.keys.authorize(key, route);
     const routeConfig = this.config.routes[route];
     const limited = key?.rpm || key?.tpm || key?.budgetUsd || routeConfig?.rpm || routeConfig?.tpm;
+    // Nothing to queue for and nothing to count: no promise, no allocation on the hot path.
+    if (!limited && !routeConfig?.concurrency) return FREE_PASS;
+    return this.admit(input, Boolean(limited));
+  }
+
+  private async admit(input: EnterInput, limited: boolean): Promise<Pass> {
+    const { key, route } = input;
+    const routeConfig = this.config.routes[route];
 
     const release = await this.admission.acquire({
       route,

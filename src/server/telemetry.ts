@@ -74,6 +74,7 @@ export function setupTelemetry(
   metrics.collectRecorder(() => recorder.stats());
   for (const [name, breaker] of router.breakers) metrics.watchBreaker(name, breaker);
 
+  const writes = store !== undefined || sinks.length > 0;
   return {
     store,
     recorder,
@@ -84,7 +85,8 @@ export function setupTelemetry(
         const trace = buildTrace(rec, prices, Date.now());
         rec.pass?.done({ tokens: trace.tokensIn + trace.tokensOut, costUsd: trace.costUsd });
         metrics.observe(trace);
-        recorder.record(trace);
+        // With no store and no exporter there is nowhere to write: skip redaction and queueing.
+        if (writes) recorder.record(trace);
       } catch (err) {
         rec.pass?.done({ tokens: 0, costUsd: 0 });
         options.onError?.(err, 'trace build');

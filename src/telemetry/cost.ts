@@ -1,4 +1,7 @@
-import { countTokens } from 'gpt-tokenizer';
+import { createRequire } from 'node:module';
+
+/** The tokenizer's tables cost ~40 MB: loaded on first use, which is only when an upstream omits usage. */
+let tokenizer: { countTokens(text: string): number } | undefined;
 
 /** Dollars per million tokens. */
 export interface Price {
@@ -75,5 +78,7 @@ export function builtInPrice(upstream: string): Price | undefined {
 
 /** Token count of a text with the o200k tokenizer: an estimate for models that use another one. */
 export function estimateTokens(text: string): number {
-  return text.length === 0 ? 0 : countTokens(text);
+  if (text.length === 0) return 0;
+  tokenizer ??= createRequire(import.meta.url)('gpt-tokenizer') as { countTokens(text: string): number };
+  return tokenizer.countTokens(text);
 }

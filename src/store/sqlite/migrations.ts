@@ -103,6 +103,17 @@ export const migrations: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 3,
+    name: 'fewer indexes: each one cost every trace write',
+    up(db) {
+      // Measured: ten secondary indexes made a trace write ~90 µs on the request process. Filters on
+      // these columns now scan the started_at index within the queried time window instead.
+      for (const name of ['target', 'status', 'outcome', 'decision', 'session', 'feature', 'key']) {
+        db.exec(`DROP INDEX IF EXISTS traces_${name}`);
+      }
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations.length;

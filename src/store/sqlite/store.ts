@@ -68,6 +68,7 @@ export class SqliteTraceStore implements TraceStore {
     );
     this.write = db.transaction((traces: Trace[]) => {
       for (const t of traces) {
+        // A client may reuse an x-request-id: the later trace replaces the earlier, spans included.
         insertTrace.run(...traceValues(t));
         deleteSpans.run(t.id);
         for (const values of spanValues(t)) insertSpan.run(...values);
