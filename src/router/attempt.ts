@@ -1,15 +1,18 @@
 import type { Clock } from '../core/clock.ts';
 import { asKeelError, KeelError } from '../core/errors.ts';
 import type { ChatChunk, ChatCompletion, ChatRequest, Usage } from '../core/types.ts';
-import { Timebox } from '../resilience/deadline.ts';
+import type { Timebox } from '../resilience/deadline.ts';
 import type { AttemptRecord, Target } from './target.ts';
 
 export interface AttemptContext {
   target: Target;
   record: AttemptRecord;
   request: ChatRequest;
-  /** The request's deadline signal and the chain's cancel signal. */
-  parents: AbortSignal[];
+  /**
+   * This attempt's own abort scope, made by the chain as a child of the request's deadline: the chain
+   * aborts it to cancel a hedge loser, the attempt arms its timeouts on it and disposes it when done.
+   */
+  box: Timebox;
   clock: Clock;
 }
 
@@ -49,16 +52,14 @@ function failure(err: unknown, box: Timebox, target: Target): KeelError {
 }
 
 /**
- * One request/response attempt (chat, embeddings), bounded by the target's timeout and the parents'
- * signals. `describe` pulls what the record keeps from the answer.
+ * One request/response attempt (chat, embeddings), bounded by the target's timeout and its box. `describe` pulls what the record keeps from the answer.
  */
 export async function oneShotAttempt<T>(
   ctx: Omit<AttemptContext, 'request'>,
   call: (signal: AbortSignal) => Promise<T>,
   describe: (value: T) => { model: string; usage?: Usage | undefined },
 ): Promise<T> {
-  const { target, record, clock } = ctx;
-  const box = new Timebox(clock, ctx.parents);
+  const { target, record, clock, box } = ctx;
   box.arm(
     target.settings.timeoutMs,
     timeout(target, `no answer within timeoutMs ${target.settings.timeoutMs}`),
@@ -96,7 +97,7 @@ export function chatAttempt(ctx: AttemptContext): Promise<ChatCompletion> {
 export async function streamAttempt(ctx: AttemptContext): Promise<StreamStart> {
   const { target, record, clock } = ctx;
   const { timeoutMs, firstTokenTimeoutMs, stallTimeoutMs } = target.settings;
-  const box = new Timebox(clock, ctx.parents);
+  const { box } = ctx;
   box.arm(timeoutMs, timeout(target, `stream not finished within timeoutMs ${timeoutMs}`));
   const disarmFirst =
     firstTokenTimeoutMs === undefined

@@ -1,13 +1,14 @@
 import type { Clock } from '../core/clock.ts';
 import { asKeelError, KeelError } from '../core/errors.ts';
 import { fullJitterDelay } from '../resilience/backoff.ts';
+import { Timebox } from '../resilience/deadline.ts';
 import type { AttemptReason, AttemptRecord, Target } from './target.ts';
 
 export interface ChainOptions<T> {
   /** Targets in the order this request tries them. */
   targets: Target[];
   /** Start one attempt; must settle `record` and the target's breaker itself. */
-  attempt: (target: Target, record: AttemptRecord, cancel: AbortSignal) => Promise<T>;
+  attempt: (target: Target, record: AttemptRecord, box: Timebox) => Promise<T>;
   /** The request's deadline (and client) signal. */
   signal: AbortSignal;
   deadlineAt: number;
@@ -31,7 +32,7 @@ export interface ChainResult<T> {
 interface Flight<T> {
   target: Target;
   record: AttemptRecord;
-  cancel: AbortController;
+  box: Timebox;
   settled: Promise<
     { flight: Flight<T>; ok: true; value: T } | { flight: Flight<T>; ok: false; error: KeelError }
   >;
@@ -76,7 +77,7 @@ export class Chain<T> {
       }
     } finally {
       for (const flight of this.flights) {
-        flight.cancel.abort(new KeelError('KEEL_ATTEMPT_CANCELLED', 'another attempt answered first'));
+        flight.box.abort(new KeelError('KEEL_ATTEMPT_CANCELLED', 'another attempt answered first'));
       }
     }
   }
@@ -114,13 +115,14 @@ export class Chain<T> {
       startedAt: this.options.clock.now(),
     };
     this.attempts.push(record);
-    const cancel = new AbortController();
+    // One abort scope per attempt, child of the request's deadline: cancelling it cancels the attempt.
+    const box = new Timebox(this.options.clock, [this.options.signal]);
     const flight: Flight<T> = {
       target,
       record,
-      cancel,
+      box,
       hedged: false,
-      settled: this.options.attempt(target, record, cancel.signal).then(
+      settled: this.options.attempt(target, record, box).then(
         (value) => ({ flight, ok: true as const, value }),
         (err: unknown) => ({ flight, ok: false as const, error: asKeelError(err, target.name) }),
       ),

@@ -124,7 +124,7 @@ export class Router {
   private chain<T>(
     route: RouteRuntime,
     deadline: { box: Timebox; deadlineAt: number; attempts: AttemptRecord[] | undefined },
-    attempt: (target: Target, record: AttemptRecord, cancel: AbortSignal) => Promise<T>,
+    attempt: (target: Target, record: AttemptRecord, box: Timebox) => Promise<T>,
   ): Promise<ChainResult<T>> {
     return new Chain<T>({
       ...(deadline.attempts ? { attempts: deadline.attempts } : {}),
@@ -159,8 +159,8 @@ export class Router {
     const route = this.route(routeName);
     const deadline = this.deadline(route, signal, attempts);
     try {
-      const result = await this.chain(route, deadline, (target, record, cancel) =>
-        chatAttempt({ target, record, request, parents: [deadline.box.signal, cancel], clock: this.clock }),
+      const result = await this.chain(route, deadline, (target, record, box) =>
+        chatAttempt({ target, record, request, box, clock: this.clock }),
       );
       return { ...this.outcome(route, result), completion: result.value };
     } finally {
@@ -182,8 +182,8 @@ export class Router {
     const deadline = this.deadline(route, signal, attempts);
     let result: ChainResult<StreamStart>;
     try {
-      result = await this.chain(route, deadline, (target, record, cancel) =>
-        streamAttempt({ target, record, request, parents: [deadline.box.signal, cancel], clock: this.clock }),
+      result = await this.chain(route, deadline, (target, record, box) =>
+        streamAttempt({ target, record, request, box, clock: this.clock }),
       );
     } catch (err) {
       deadline.box.dispose();
@@ -218,9 +218,9 @@ export class Router {
       const result = await this.chain(
         { ...route, targets: capable, fixedOrder: undefined },
         deadline,
-        (target, record, cancel) =>
+        (target, record, box) =>
           oneShotAttempt(
-            { target, record, parents: [deadline.box.signal, cancel], clock: this.clock },
+            { target, record, box, clock: this.clock },
             (signal) => target.provider.embeddings!(request, { model: target.upstreamModel, signal }),
             (response) => ({ model: response.model }),
           ),
