@@ -7,12 +7,14 @@
  *   npm run bench -- --quick    ~30 s smoke run (shorter phases; RSS after 10k requests, labelled)
  *   npm run bench -- --profile  also CPU-profile the floor and Keel children and print their hot spots
  *   npm run bench -- --tsx      run the server children under tsx instead of compiled JS
+ *   npm run bench -- --telemetry=none|memory|sqlite   pick Keel's trace store (default: Keel's own)
  *
  * Phases: (1) memory: N requests through floor and Keel at high concurrency, then each child's RSS,
  * live heap after a forced GC, and server CPU time per request; (2) saturated throughput of direct,
  * floor and Keel, in rounds with a rotating order (median per target); (3) sequential one-at-a-time
- * latency, the three interleaved request by request. Results: bench/results/latest.{json,md}. Exit code 0 even when a
- * target is missed (this reports, it does not gate); non-zero only when the bench itself broke.
+ * latency, the three interleaved request by request. Results: bench/results/latest.{json,md}.
+ * Exit code 0 even when a target is missed (this reports, it does not gate); non-zero only when the
+ * bench itself broke. See bench/README.md.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -20,15 +22,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Build, buildForBench } from './lib/build.ts';
 import { type ChildStats, killAll, type ServerChild, startServer } from './lib/children.ts';
-import { benchConfigYaml } from './lib/keel-config.ts';
+import { benchConfigYaml, TELEMETRY_MODES, type TelemetryMode } from './lib/keel-config.ts';
 import { counted, probe, type SaturatedResult, saturate, sequential, type Target } from './lib/load.ts';
 import { formatProfile, summarizeProfile } from './lib/profile.ts';
 import { markdownTable, type Row, textTable, type Verdict } from './lib/report.ts';
 
 const argv = new Set(process.argv.slice(2));
+let telemetry: TelemetryMode = 'default';
 for (const arg of argv) {
+  const mode = /^--telemetry=(.*)$/.exec(arg)?.[1];
+  if (mode !== undefined && TELEMETRY_MODES.includes(mode as TelemetryMode)) {
+    telemetry = mode as TelemetryMode;
+    continue;
+  }
   if (!['--quick', '--profile', '--tsx'].includes(arg)) {
-    console.error(`unknown option ${arg}; use --quick, --profile, --tsx`);
+    console.error(
+      `unknown option ${arg}; use --quick, --profile, --tsx, --telemetry=${TELEMETRY_MODES.join('|')}`,
+    );
     process.exit(2);
   }
 }
@@ -60,6 +70,9 @@ const SETTINGS = quick
       memRequests: 100_000,
       hardLimitMs: 300_000,
     };
+
+const telemetryLabel =
+  telemetry === 'default' ? "Keel's default (no telemetry section in the config)" : `store ${telemetry}`;
 
 const TARGETS = { throughputRatio: 0.6, p50AddedMs: 0.5, rssMb: 150 };
 
@@ -113,7 +126,7 @@ async function main(): Promise<void> {
   console.log(
     `Keel gateway bench (${SETTINGS.mode}${quick ? ' smoke run: short phases, numbers are indicative only' : ''}) — ` +
       `${cpus().length} CPU(s) ${cpus()[0]?.model.trim() ?? ''}, Node ${process.version}, ` +
-      `children run ${underTsx ? 'under tsx' : 'compiled JS'}`,
+      `children run ${underTsx ? 'under tsx' : 'compiled JS'}; Keel telemetry: ${telemetryLabel}`,
   );
   const children: ServerChild[] = [];
   let build: Build | undefined;
@@ -127,7 +140,6 @@ async function main(): Promise<void> {
     const execArgv = underTsx ? ['--import', 'tsx'] : [];
     const upstream = await startServer('upstream', script('upstream-server.ts'), [], { execArgv, cwd: dir });
     children.push(upstream);
-    // --expose-gc only makes gc() callable (for the live-heap reading); it changes nothing else.
     if (profile) {
       mkdirSync(profileDir, { recursive: true });
       // Profiles are megabytes of machine-specific data: never commit them.
@@ -135,6 +147,7 @@ async function main(): Promise<void> {
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const profileName = (name: string) => `${name}-${stamp}.cpuprofile`;
+    // --expose-gc only makes gc() callable (for the live-heap reading); it changes nothing else.
     const serverArgv = (name: string) => [
       ...execArgv,
       '--expose-gc',
@@ -147,7 +160,7 @@ async function main(): Promise<void> {
       cwd: dir,
     });
     children.push(floor);
-    const keel = await startServer('keel', script('keel-server.ts'), [upstream.origin], {
+    const keel = await startServer('keel', script('keel-server.ts'), [upstream.origin, telemetry], {
       execArgv: serverArgv('keel'),
       cwd: dir,
     });
@@ -161,9 +174,13 @@ async function main(): Promise<void> {
     const viaKeel: Target = { name: 'keel', origin: keel.origin };
     const targets = [direct, viaFloor, viaKeel];
 
+    // Requests each proxy served (for µs per request in the CPU profiles).
+    const served: Record<string, number> = { direct: 0, floor: 0, keel: 0 };
+
     // Sanity: each path answers a well-formed completion, and Keel really routed it.
     for (const t of targets) {
       const headers = await probe(t);
+      served[t.name]! += 1;
       if (t === viaKeel && headers['x-keel-route'] !== 'bench')
         throw new Error(`keel: answer lacks x-keel-route: bench (got ${JSON.stringify(headers)})`);
     }
@@ -184,6 +201,7 @@ async function main(): Promise<void> {
         connections: SETTINGS.connections,
         maxMs: quick ? 30_000 : 90_000,
       });
+      served[t.name]! += run.sent;
       const after = await child.stats();
       const afterGc = await child.stats({ gc: true });
       const cpuUsPerRequest =
@@ -222,6 +240,7 @@ async function main(): Promise<void> {
           maxRequests: 5_000_000,
         });
         const after = { up: await upstream.stats(), server: await server?.stats(), client: clientCpu() };
+        served[t.name]! += r.completed;
         const entry = throughput[t.name] ?? {
           rps: 0,
           rounds: [],
@@ -277,6 +296,7 @@ async function main(): Promise<void> {
         `  ${t.name}: p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms (${seq.failed[t.name]} failed)`,
       );
     }
+    for (const t of targets) served[t.name]! += SETTINGS.seqWarmup + SETTINGS.seqCount;
     const endMemory = { floor: await floor.stats(), keel: await keel.stats() };
 
     // Stop the children (a clean exit writes the CPU profiles).
@@ -292,7 +312,7 @@ async function main(): Promise<void> {
           : undefined;
         if (file)
           console.log(
-            `\n=== ${name} ===\n${formatProfile(summarizeProfile(file, name === 'keel' ? 25 : 12))}`,
+            `\n=== ${name} ===\n${formatProfile(summarizeProfile(file, name === 'keel' ? 25 : 12, served[name]))}`,
           );
         else console.log(`\n(no CPU profile of ${name} found in ${profileDir})`);
       }
@@ -482,7 +502,11 @@ function report(r: {
         date,
         mode: SETTINGS.mode,
         machine,
-        settings: { ...SETTINGS, children: underTsx ? 'tsx loader' : 'compiled JS' },
+        settings: {
+          ...SETTINGS,
+          children: underTsx ? 'tsx loader' : 'compiled JS',
+          telemetry: telemetryLabel,
+        },
         targets: verdicts,
         allTargetsMet: missed.length === 0,
         summary: {
@@ -496,7 +520,7 @@ function report(r: {
           rssMbAfterRequests: { requests: SETTINGS.memRequests, ...rss },
         },
         raw: r,
-        keelConfig: benchConfigYaml('http://127.0.0.1:UPSTREAM_PORT'),
+        keelConfig: benchConfigYaml('http://127.0.0.1:UPSTREAM_PORT', telemetry),
       },
       null,
       2,
@@ -508,6 +532,7 @@ function report(r: {
       `# Keel gateway bench — ${date}`,
       '',
       `Mode: **${SETTINGS.mode}**. Machine: ${machine.cpus} CPU(s) ${machine.cpuModel}, ${machine.memoryMb} MB, Node ${machine.node}, ${machine.platform}.`,
+      `Keel telemetry: ${telemetryLabel}. Children: ${underTsx ? 'tsx loader' : 'compiled JS'}.`,
       `Loopback; upstream, floor and Keel each in a child process; load from a separate process (undici Pool, keep-alive).`,
       `Throughput: ${SETTINGS.connections} connections, ${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s, median of ${SETTINGS.rounds} round(s). ` +
         `Sequential: ${SETTINGS.seqCount} requests per target after ${SETTINGS.seqWarmup}, interleaved. ` +

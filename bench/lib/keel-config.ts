@@ -4,8 +4,23 @@
  * a 2-target chain, one retry per target, per-target timeouts, a route deadline, and the default
  * circuit breaker. Logging off. No gateway key (auth is not part of the reliability stack).
  */
-export function benchConfigYaml(upstreamOrigin: string): string {
-  return `
+export type TelemetryMode = 'default' | 'sqlite' | 'memory' | 'none';
+export const TELEMETRY_MODES: TelemetryMode[] = ['default', 'sqlite', 'memory', 'none'];
+
+/**
+ * `telemetry`: 'default' leaves the section out, so Keel's own default trace store runs (what a user
+ * gets; relative paths land in the child's working directory, a temporary directory); the others
+ * pick a store explicitly.
+ */
+export function benchConfigYaml(upstreamOrigin: string, telemetry: TelemetryMode = 'default'): string {
+  const telemetrySection =
+    telemetry === 'default'
+      ? ''
+      : `
+telemetry:
+  store: { type: ${telemetry} }
+`;
+  return `${telemetrySection}
 server:
   host: 127.0.0.1
   port: 0

@@ -37,6 +37,9 @@ export interface ProfileSummary {
   selfByArea: ProfileLine[];
   inclusiveByArea: ProfileLine[];
   inclusiveSrcFunctions: ProfileLine[];
+  selfByBucket: ProfileLine[];
+  /** Requests the process served while profiled, when known: turns shares into µs per request. */
+  requests?: number | undefined;
 }
 
 const repoUrl = new URL('../../', import.meta.url).href;
@@ -70,6 +73,34 @@ function frameName(frame: CallFrame): string {
   return `${fn}  ${where}:${frame.lineNumber + 1}`;
 }
 
+/** Coarse cost buckets for a leaf frame: what kind of work the CPU was doing. */
+function bucket(frame: CallFrame): string {
+  const url = shortUrl(frame.url);
+  const fn = frame.functionName;
+  if (fn === '(garbage collector)') return 'GC';
+  if (fn === '(program)') return '(program: V8/native, unattributed)';
+  if (
+    /^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeAsciiString|shutdown|close)$/.test(fn) &&
+    !url
+  )
+    return 'socket syscalls (kernel loopback send)';
+  if (/^node:internal\/(abort_controller|event_target|per_context\/domexception)/.test(url))
+    return 'AbortController / EventTarget / DOMException';
+  if (
+    fn === 'runMicrotasks' ||
+    /^node:internal\/process\/task_queues/.test(url) ||
+    /^node:internal\/timers/.test(url)
+  )
+    return 'promise/tick/timer machinery';
+  if (url.startsWith('node:')) return 'node http/net/streams/events';
+  if (url.startsWith('wasm://')) return 'undici (llhttp wasm parser)';
+  const a = area(frame);
+  if (['pkg fastify', 'pkg find-my-way', 'pkg secure-json-parse', 'pkg avvio', 'pkg toad-cache'].includes(a))
+    return 'pkg fastify (+ find-my-way, secure-json-parse)';
+  if (!url) return '(other native)';
+  return a;
+}
+
 function top(map: Map<string, number>, busy: number, n: number): ProfileLine[] {
   return [...map.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -77,7 +108,7 @@ function top(map: Map<string, number>, busy: number, n: number): ProfileLine[] {
     .map(([name, us]) => ({ name, ms: us / 1000, share: us / busy }));
 }
 
-export function summarizeProfile(file: string, n = 25): ProfileSummary {
+export function summarizeProfile(file: string, n = 25, requests?: number): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -87,6 +118,7 @@ export function summarizeProfile(file: string, n = 25): ProfileSummary {
   }
   const self = new Map<string, number>();
   const selfArea = new Map<string, number>();
+  const selfBucket = new Map<string, number>();
   const inclArea = new Map<string, number>();
   const inclSrc = new Map<string, number>();
   let busy = 0;
@@ -105,6 +137,8 @@ export function summarizeProfile(file: string, n = 25): ProfileSummary {
     self.set(leafName, (self.get(leafName) ?? 0) + dt);
     const leafArea = area(node.callFrame);
     selfArea.set(leafArea, (selfArea.get(leafArea) ?? 0) + dt);
+    const leafBucket = bucket(node.callFrame);
+    selfBucket.set(leafBucket, (selfBucket.get(leafBucket) ?? 0) + dt);
     const areas = new Set<string>();
     const srcFns = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -124,17 +158,26 @@ export function summarizeProfile(file: string, n = 25): ProfileSummary {
     selfByArea: top(selfArea, busy, n),
     inclusiveByArea: top(inclArea, busy, n),
     inclusiveSrcFunctions: top(inclSrc, busy, n),
+    selfByBucket: top(selfBucket, busy, 50),
+    requests,
   };
 }
 
 export function formatProfile(s: ProfileSummary): string {
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)}%`;
+  const perReq = (ms: number) =>
+    s.requests ? `${((ms * 1000) / s.requests).toFixed(1).padStart(6)} µs/req  ` : '';
   const block = (title: string, lines: ProfileLine[]) =>
-    [title, ...lines.map((l) => `  ${pct(l.share)}  ${l.ms.toFixed(0).padStart(7)} ms  ${l.name}`)].join(
-      '\n',
-    );
+    [
+      title,
+      ...lines.map((l) => `  ${pct(l.share)}  ${l.ms.toFixed(0).padStart(7)} ms  ${perReq(l.ms)}${l.name}`),
+    ].join('\n');
+  const served = s.requests
+    ? `, ${s.requests} requests served: ${((s.busyMs * 1000) / s.requests).toFixed(0)} µs busy per request`
+    : '';
   return [
-    `profile ${shortUrl(`file://${s.file}`)}: busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms (shares are of busy time)`,
+    `profile ${shortUrl(`file://${s.file}`)}: busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms${served} (shares are of busy time; busy includes time in syscalls)`,
+    block('self time by kind of work:', s.selfByBucket),
     block('self time by function:', s.selfByFunction),
     block('self time by area:', s.selfByArea),
     block('inclusive time by area (a sample counts once per area on its stack):', s.inclusiveByArea),
