@@ -5,8 +5,13 @@ import { SqliteTraceStore } from '../store/sqlite/store.ts';
 import type { TraceStore } from '../store/trace-store.ts';
 import type { Price, PriceBook } from '../telemetry/cost.ts';
 import { Metrics } from '../telemetry/metrics.ts';
-import { OtlpExporter } from '../telemetry/otlp.ts';
-import { TraceRecorder } from '../telemetry/recorder.ts';
+import {
+  buildRecorder,
+  type PipelineSettings,
+  pipelineSettings,
+  type RecorderLike,
+} from './trace-pipeline.ts';
+import { WorkerRecorder } from './trace-worker-client.ts';
 import { buildTrace, type RequestRecord } from './tracing.ts';
 
 /** Prices per Keel model: config `pricing` first, else the built-in table by upstream name. */
@@ -18,7 +23,7 @@ export function pricesOf(config: KeelConfig): Map<string, { upstream: string; pr
 
 export interface Telemetry {
   store: TraceStore | undefined;
-  recorder: TraceRecorder;
+  recorder: RecorderLike;
   metrics: Metrics;
   prices: PriceBook;
   /** Turns a request's record into its trace: metrics now, the store and exporters off the request path. */
@@ -42,31 +47,22 @@ export function setupTelemetry(
   options: { env: NodeJS.ProcessEnv; prices: PriceBook; onError?: (err: unknown, where: string) => void },
 ): Telemetry {
   const { config, router } = live;
-  const { telemetry } = config;
   const { prices } = options;
   const store = openStore(config);
-  const sinks = [];
-  if (telemetry.otlp) {
-    const exporter = new OtlpExporter({
-      endpoint: telemetry.otlp.endpoint,
-      headers: telemetry.otlp.headers,
-      includeBodies: telemetry.otlp.includeBodies,
-    });
-    sinks.push({
-      name: 'otlp',
-      export: (traces: Parameters<OtlpExporter['export']>[0]) => exporter.export(traces),
-    });
+  const settings = pipelineSettings(config, options.env);
+  const onError = (err: unknown, where: string) => options.onError?.(err, where);
+  // SQLite: redaction and writes run in a worker thread (its own connection); this thread reads. The
+  // memory store (and none) record inline, so tests and ephemeral runs need no thread.
+  let recorder: RecorderLike & { setBodies(bodies: PipelineSettings['bodies']): void };
+  let writes: boolean;
+  if (config.telemetry.store.type === 'sqlite') {
+    recorder = new WorkerRecorder(config.telemetry.store.path, settings, onError);
+    writes = true;
+  } else {
+    const inline = buildRecorder(settings, store, onError);
+    recorder = Object.assign(inline.recorder, { setBodies: inline.setBodies });
+    writes = inline.writes;
   }
-  const recorder = new TraceRecorder({
-    ...(store ? { store } : {}),
-    queue: telemetry.queue,
-    retention: telemetry.retention,
-    bodiesFor: (route) => live.config.routes[route]?.bodies ?? live.config.telemetry.bodies,
-    salt: options.env[telemetry.hashSaltEnv] ?? '',
-    sinks,
-    onError: (err, context) =>
-      options.onError?.(err, `trace ${context.where}${context.sink ? ` ${context.sink}` : ''}`),
-  });
 
   const metrics = new Metrics({
     names: { routes: Object.keys(config.routes), targets: Object.keys(config.models) },
@@ -74,7 +70,6 @@ export function setupTelemetry(
   metrics.collectRecorder(() => recorder.stats());
   for (const [name, breaker] of router.breakers) metrics.watchBreaker(name, breaker);
 
-  const writes = store !== undefined || sinks.length > 0;
   return {
     store,
     recorder,
@@ -93,6 +88,7 @@ export function setupTelemetry(
       }
     },
     apply(next, nextRouter) {
+      recorder.setBodies(pipelineSettings(next, options.env).bodies);
       metrics.setNames({ routes: Object.keys(next.routes), targets: Object.keys(next.models) });
       for (const [name, breaker] of nextRouter.breakers) metrics.watchBreaker(name, breaker);
       prices.replace(pricesOf(next));

@@ -97,11 +97,15 @@ routes:
     return response.headers.get('x-request-id')!;
   }
 
+  /** The trace is recorded once the server has finished the answer, which may be just after the client. */
   async function trace(id: string): Promise<Trace> {
-    await gateway.telemetry.recorder.drain();
-    const res = await fetch(`${gateway.url}/admin/traces/${id}`);
-    assert.equal(res.status, 200);
-    return (await res.json()) as Trace;
+    for (let i = 0; i < 50; i++) {
+      await gateway.telemetry.recorder.drain();
+      const res = await fetch(`${gateway.url}/admin/traces/${id}`);
+      if (res.status === 200) return (await res.json()) as Trace;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.fail(`trace ${id} was never stored`);
   }
 
   test('a fallback: two spans, the decision path says why, cost is the backup’s', async () => {
