@@ -14,7 +14,9 @@ async function main(argv: string[]): Promise<number> {
   const only = argv.filter((a) => !a.startsWith('--'));
   const unknownFlags = argv.filter((a) => a.startsWith('--') && a !== '--short');
   if (unknownFlags.length > 0 || argv.includes('--help')) {
-    const names = scenarios('full').map((s) => s.name).join(', ');
+    const names = scenarios('full')
+      .map((s) => s.name)
+      .join(', ');
     console.error(`usage: npm run chaos -- [--short] [SCENARIO...]\nscenarios: ${names}`);
     return 2;
   }

@@ -2,10 +2,11 @@
  * One game day: start a gateway on loopback, put load on it, play a timeline of faults through the
  * ChaosController, and measure what clients saw against the scenario's thresholds.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ChaosController } from '../../src/chaos/controller.ts';
-import { wrapRouter } from '../../src/chaos/setup.ts';
+import { type Chaos, wrapRouter } from '../../src/chaos/setup.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { startGateway } from '../../src/server/gateway.ts';
+import { type Gateway, startGateway } from '../../src/server/gateway.ts';
 import {
   CLIENT_TIMEOUT_MS,
   GAME_DAY_CONFIG,
@@ -66,6 +67,11 @@ export interface ScenarioResult {
   chaosApplied: Record<string, number>;
   timeline: Array<{ atMs: number; action: string }>;
   slowLoris?: LorisResult;
+  /**
+   * Event-loop delay p99 of this process (gateway and clients share it) during the run. When it is
+   * high the machine was busy and every latency above includes that wait.
+   */
+  loopLagP99Ms: number;
   thresholds: Thresholds;
   checks: Check[];
 }
@@ -109,7 +115,9 @@ export function measureWindows(windows: FaultWindow[], transitions: Transition[]
     const before = primary.filter((t) => t.atMs < w.startMs).at(-1);
     if (before?.to === 'open') w.detectMs = 0;
     else {
-      const opened = primary.find((t) => t.to === 'open' && t.atMs >= w.startMs && t.atMs <= (w.endMs ?? Infinity));
+      const opened = primary.find(
+        (t) => t.to === 'open' && t.atMs >= w.startMs && t.atMs <= (w.endMs ?? Infinity),
+      );
       if (opened) w.detectMs = opened.atMs - w.startMs;
     }
     if (w.endMs === undefined) return;
@@ -124,7 +132,8 @@ export function measureWindows(windows: FaultWindow[], transitions: Transition[]
 
 /** 100%, 99.9%, 95.59%: as many decimals as it takes, at most two. */
 const pct = (x: number) => (x < 1 && x > 0.9999 ? '>99.99%' : `${Number((100 * x).toFixed(2))}%`);
-const ms = (x: number | undefined) => (x === undefined ? 'never' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x} ms`);
+const ms = (x: number | undefined) =>
+  x === undefined ? 'never' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x} ms`;
 
 export function evaluate(result: Omit<ScenarioResult, 'checks' | 'passed'>, t: Thresholds): Check[] {
   const checks: Check[] = [];
@@ -136,7 +145,12 @@ export function evaluate(result: Omit<ScenarioResult, 'checks' | 'passed'>, t: T
   if (t.maxP99Ms !== undefined)
     add('p99', `≤ ${ms(t.maxP99Ms)}`, ms(result.latencyMs.p99), result.latencyMs.p99 <= t.maxP99Ms);
   if (t.minClearErrors !== undefined)
-    add('clear errors', `≥ ${t.minClearErrors}`, String(result.clearErrors), result.clearErrors >= t.minClearErrors);
+    add(
+      'clear errors',
+      `≥ ${t.minClearErrors}`,
+      String(result.clearErrors),
+      result.clearErrors >= t.minClearErrors,
+    );
   if (t.maxErrorP99Ms !== undefined)
     add(
       'error p99',
@@ -145,12 +159,24 @@ export function evaluate(result: Omit<ScenarioResult, 'checks' | 'passed'>, t: T
       result.errorLatencyP99Ms !== undefined && result.errorLatencyP99Ms <= t.maxErrorP99Ms,
     );
   if (t.errorStatuses !== undefined) {
-    const other = Object.keys(result.statuses).filter((s) => s !== '200' && !t.errorStatuses!.includes(Number(s)));
-    add('error statuses', t.errorStatuses.join('|'), Object.keys(result.statuses).join(',') || '-', other.length === 0);
+    const other = Object.keys(result.statuses).filter(
+      (s) => s !== '200' && !t.errorStatuses!.includes(Number(s)),
+    );
+    add(
+      'error statuses',
+      t.errorStatuses.join('|'),
+      Object.keys(result.statuses).join(',') || '-',
+      other.length === 0,
+    );
   }
   if (t.errorCodes !== undefined) {
     const other = Object.keys(result.errorCodes).filter((c) => !t.errorCodes!.includes(c));
-    add('error codes', t.errorCodes.join('|'), Object.keys(result.errorCodes).join(',') || '-', other.length === 0);
+    add(
+      'error codes',
+      t.errorCodes.join('|'),
+      Object.keys(result.errorCodes).join(',') || '-',
+      other.length === 0,
+    );
   }
   if (t.minTransitions !== undefined)
     add(
@@ -185,9 +211,13 @@ function worst(values: Array<number | undefined>): number | undefined {
 export async function runScenario(scenario: Scenario, mode: Mode): Promise<ScenarioResult> {
   const config = parseConfig(GAME_DAY_CONFIG, { source: 'chaos/scenarios.ts', env: {} });
   const gateway = await startGateway({ config, port: 0, host: '127.0.0.1', env: {}, logger: false });
-  const controller = new ChaosController();
-  // Until startGateway wires chaos itself: wrap this gateway's providers with our controller.
-  wrapRouter(gateway.router, controller);
+  // The gateway's own chaos controller when startGateway exposes one (`gateway.chaos`); until then,
+  // wrap this gateway's providers with a controller of our own.
+  const wired = (gateway as Gateway & { chaos?: Chaos }).chaos?.controller;
+  const controller = wired ?? new ChaosController();
+  if (!wired) wrapRouter(gateway.router, controller);
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const t0 = Date.now();
   const transitions: Transition[] = [];
   for (const [target, breaker] of gateway.router.breakers) {
@@ -211,13 +241,26 @@ export async function runScenario(scenario: Scenario, mode: Mode): Promise<Scena
   let loris: LorisResult | undefined;
   try {
     const lorisRun = scenario.slowLoris
-      ? slowLoris({ host: '127.0.0.1', port: Number(port), ...scenario.slowLoris, durationMs: scenario.load.durationMs })
+      ? slowLoris({
+          host: '127.0.0.1',
+          port: Number(port),
+          ...scenario.slowLoris,
+          durationMs: scenario.load.durationMs,
+        })
       : undefined;
-    samples = await openLoop({ origin: gateway.url, route: ROUTE, load: scenario.load, timeoutMs: CLIENT_TIMEOUT_MS, t0 });
+    samples = await openLoop({
+      origin: gateway.url,
+      route: ROUTE,
+      load: scenario.load,
+      timeoutMs: CLIENT_TIMEOUT_MS,
+      t0,
+    });
     loris = await lorisRun;
   } finally {
     for (const timer of timers) clearTimeout(timer);
-    controller.close();
+    lag.disable();
+    if (wired) controller.clear();
+    else controller.close();
     await gateway.close();
   }
   const durationMs = Date.now() - t0;
@@ -248,12 +291,16 @@ export async function runScenario(scenario: Scenario, mode: Mode): Promise<Scena
     },
     ...(errorLatencies.length > 0 ? { errorLatencyP99Ms: percentile(errorLatencies, 0.99) } : {}),
     fallbackRate:
-      ok.length === 0 ? 0 : ok.filter((s) => s.decision === 'fallback' || s.decision === 'hedge').length / ok.length,
+      ok.length === 0
+        ? 0
+        : ok.filter((s) => s.decision === 'fallback' || s.decision === 'hedge').length / ok.length,
     statuses: count(samples.filter((s) => s.status !== undefined).map((s) => String(s.status))),
     errorCodes: count(errors.map((s) => s.code ?? 'unknown')),
     transitions,
     windows,
-    ...(worst(windows.map((w) => w.detectMs)) !== undefined ? { detectMs: worst(windows.map((w) => w.detectMs))! } : {}),
+    ...(worst(windows.map((w) => w.detectMs)) !== undefined
+      ? { detectMs: worst(windows.map((w) => w.detectMs))! }
+      : {}),
     ...(worst(windows.filter((w) => w.endMs !== undefined).map((w) => w.recoverMs)) !== undefined
       ? { recoverMs: worst(windows.filter((w) => w.endMs !== undefined).map((w) => w.recoverMs))! }
       : {}),
@@ -263,6 +310,7 @@ export async function runScenario(scenario: Scenario, mode: Mode): Promise<Scena
       action: 'inject' in step ? `inject ${step.inject}` : `clear ${step.clear}`,
     })),
     ...(loris ? { slowLoris: loris } : {}),
+    loopLagP99Ms: Math.round(lag.percentile(99) / 1e6),
     thresholds: scenario.thresholds,
   };
   const checks = evaluate(partial, scenario.thresholds);
@@ -286,10 +334,13 @@ export async function runGameDays(options: {
   onResult?: (result: ScenarioResult) => void;
 }): Promise<GameDayRun> {
   const all = scenarios(options.mode);
-  const chosen = options.only && options.only.length > 0 ? all.filter((s) => options.only!.includes(s.name)) : all;
+  const chosen =
+    options.only && options.only.length > 0 ? all.filter((s) => options.only!.includes(s.name)) : all;
   const unknown = (options.only ?? []).filter((name) => !all.some((s) => s.name === name));
   if (unknown.length > 0) {
-    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; scenarios: ${all.map((s) => s.name).join(', ')}`);
+    throw new Error(
+      `unknown scenario(s) ${unknown.join(', ')}; scenarios: ${all.map((s) => s.name).join(', ')}`,
+    );
   }
   const started = Date.now();
   const results: ScenarioResult[] = [];

@@ -101,7 +101,9 @@ export async function oneRequest(
       stream,
       status,
       ...(header(res.headers, 'x-keel-target') ? { target: header(res.headers, 'x-keel-target')! } : {}),
-      ...(header(res.headers, 'x-keel-decision') ? { decision: header(res.headers, 'x-keel-decision')! } : {}),
+      ...(header(res.headers, 'x-keel-decision')
+        ? { decision: header(res.headers, 'x-keel-decision')! }
+        : {}),
     };
     if (status >= 400) {
       try {
@@ -218,7 +220,12 @@ export async function slowLoris(options: {
 }): Promise<LorisResult> {
   const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: ${options.host}\r\nContent-Type: application/json\r\n`;
   const pad = 'X-Slow-Loris: still-sending\r\n';
-  const result: LorisResult = { connections: options.connections, closedByServer: 0, failedToOpen: 0, bytesSent: 0 };
+  const result: LorisResult = {
+    connections: options.connections,
+    closedByServer: 0,
+    failedToOpen: 0,
+    bytesSent: 0,
+  };
   const sockets: Array<{ socket: Socket; sent: number; open: boolean }> = [];
   let ending = false;
   for (let i = 0; i < options.connections; i++) {

@@ -1,78 +1,66 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { didYouMean } from '../config/suggest.ts';
 import { KeelError } from '../core/errors.ts';
-import { gatewayKeyCheck } from '../server/auth.ts';
+import { actorOf } from '../server/control-admin.ts';
 import { parseBody } from '../server/schemas.ts';
 import type { ChaosController } from './controller.ts';
 import { EMPTY_FAULT, type Fault, faultShape, hasEffect } from './faults.ts';
 
-/** An onRequest hook that lets a request through or throws a KeelError. */
-export type AdminGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/** Lets a request through or throws a KeelError (server/control-admin.ts `adminGuard` is one). */
+export type AdminGuard = (request: FastifyRequest) => void | Promise<void>;
 
 export interface ChaosAdminOptions {
   controller: ChaosController;
-  /** `chaos.enabled` of the config: without it, nothing can be injected. */
-  enabled: boolean;
-  /** The admin guard (the same one the other /admin routes use). */
+  /** `chaos.enabled` of the (live) config: without it, nothing can be injected. */
+  enabled: boolean | (() => boolean);
+  /** The admin guard, the one the other /admin routes use. */
   guard: AdminGuard;
-  /** The model names faults may target. */
-  targets: string[];
+  /** The model names faults may target (read per request, so a config reload is seen). */
+  targets: string[] | (() => string[]);
 }
 
 export const DISABLED_MESSAGE = 'chaos is disabled: set chaos.enabled: true in keel.yaml';
 
-function loopback(request: FastifyRequest): boolean {
-  const ip = request.socket.remoteAddress ?? '';
-  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
-}
-
-/**
- * The admin guard of `registerAdmin` (server/admin.ts): the admin key when one is set, loopback
- * clients only otherwise. Kept here until admin.ts exports its own; pass that one when it does.
- */
-export function adminGuard(adminKey: string | undefined): AdminGuard {
-  const check = gatewayKeyCheck(adminKey);
-  return async (request) => {
-    if (check) check(request.headers.authorization);
-    else if (!loopback(request)) {
-      throw new KeelError(
-        'KEEL_UNAUTHORIZED',
-        'admin endpoints need KEEL_ADMIN_KEY when reached from another host',
-      );
-    }
-  };
-}
+const reason = z.string().trim().min(1).max(500).optional();
 
 const injectBody = z.strictObject({
   target: z.string().min(1).max(200),
   durationMs: z.number().int().positive().max(86_400_000).optional(),
+  reason,
   ...faultShape,
 });
 
-const clearBody = z.strictObject({ target: z.string().min(1).max(200).optional() });
+const clearBody = z.strictObject({ target: z.string().min(1).max(200).optional(), reason });
 
-type InjectBody = Fault & { target: string; durationMs?: number | undefined };
+type InjectBody = Fault & { target: string; durationMs?: number | undefined; reason?: string | undefined };
 
-/** GET /admin/chaos, POST /admin/chaos/inject, POST /admin/chaos/clear. */
+/**
+ * GET /admin/chaos, POST /admin/chaos/inject, POST /admin/chaos/clear. Each inject and clear carries
+ * who did it (x-keel-actor, else "admin") and an optional reason into the controller's events.
+ */
 export function registerChaosAdmin(app: FastifyInstance, options: ChaosAdminOptions): void {
-  const { controller, enabled, guard, targets } = options;
-  const known = new Set(targets);
+  const { controller, guard } = options;
+  const enabled = typeof options.enabled === 'function' ? options.enabled : () => options.enabled as boolean;
+  const targets = typeof options.targets === 'function' ? options.targets : () => options.targets as string[];
+  const onRequest = async (request: FastifyRequest) => guard(request);
 
-  app.get('/admin/chaos', { onRequest: guard }, async () => ({
-    enabled,
-    targets,
+  app.get('/admin/chaos', { onRequest }, async () => ({
+    enabled: enabled(),
+    targets: targets(),
     faults: controller.list(),
   }));
 
-  app.post('/admin/chaos/inject', { onRequest: guard }, async (request) => {
-    if (!enabled) throw new KeelError('KEEL_UNSUPPORTED', DISABLED_MESSAGE);
-    const { target, durationMs, ...fault } = parseBody<InjectBody>(injectBody, request.body);
-    if (!known.has(target)) {
-      const list = targets.map((t) => `"${t}"`).join(', ');
+  app.post('/admin/chaos/inject', { onRequest }, async (request) => {
+    if (!enabled()) throw new KeelError('KEEL_UNSUPPORTED', DISABLED_MESSAGE);
+    const body = parseBody<InjectBody>(injectBody, request.body);
+    const { target, durationMs, reason: why, ...fault } = body;
+    const known = targets();
+    if (!known.includes(target)) {
+      const list = known.map((t) => `"${t}"`).join(', ');
       throw new KeelError(
         'KEEL_INVALID_REQUEST',
-        `target: "${target}" is not a model of this gateway${didYouMean(target, targets)}; models: ${list}`,
+        `target: "${target}" is not a model of this gateway's routes${didYouMean(target, known)}; models: ${list}`,
         { param: 'target' },
       );
     }
@@ -80,12 +68,17 @@ export function registerChaosAdmin(app: FastifyInstance, options: ChaosAdminOpti
     if (fault.until !== undefined && fault.until <= Date.now()) {
       throw new KeelError('KEEL_INVALID_REQUEST', 'until: is in the past', { param: 'until' });
     }
-    return { injected: controller.inject(target, fault, durationMs) };
+    const by = { who: actorOf(request), ...(why !== undefined ? { reason: why } : {}) };
+    return { injected: controller.inject(target, fault, durationMs, by) };
   });
 
-  app.post('/admin/chaos/clear', { onRequest: guard }, async (request) => {
-    const { target } = parseBody<{ target?: string }>(clearBody, request.body ?? {});
-    const cleared = controller.clear(target);
+  app.post('/admin/chaos/clear', { onRequest }, async (request) => {
+    const { target, reason: why } = parseBody<{ target?: string; reason?: string }>(
+      clearBody,
+      request.body ?? {},
+    );
+    const by = { who: actorOf(request), ...(why !== undefined ? { reason: why } : {}) };
+    const cleared = controller.clear(target, by);
     return { cleared, faults: controller.list() };
   });
 }

@@ -2,34 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError } from 'commander';
+import { adminCall, type ControlConn } from '../cli/control.ts';
 import { table } from '../cli/traces.ts';
 import type { ActiveFault } from './controller.ts';
 import { type Fault, parseDuration } from './faults.ts';
 
-interface Conn {
-  url: string;
-  json?: boolean;
-}
-
-async function call<T>(conn: Conn, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (process.env.KEEL_ADMIN_KEY) headers.authorization = `Bearer ${process.env.KEEL_ADMIN_KEY}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await fetch(`${conn.url.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch {
-    throw new Error(`cannot reach Keel at ${conn.url} (is it running? pass --url)`);
-  }
-  const answer = (await res.json().catch(() => ({}))) as T & { error?: { message: string } };
-  if (!res.ok) throw new Error(`${res.status}: ${answer.error?.message ?? 'request failed'}`);
-  return answer;
-}
+type Conn = ControlConn;
 
 function rate(value: string): number {
   const n = Number(value);
@@ -125,6 +103,7 @@ export function runGameDays(args: string[]): Promise<number> {
 /** `keel chaos inject|clear|list|run`. */
 export function registerChaosCommands(program: Command): void {
   const url = ['--url <url>', 'the running gateway', 'http://127.0.0.1:8080'] as const;
+  const who = ['--who <name>', 'who you are, for the audit log (default $USER)'] as const;
   const chaos = program
     .command('chaos')
     .description('inject faults into a running gateway (needs chaos.enabled: true) and run game days');
@@ -142,15 +121,23 @@ export function registerChaosCommands(program: Command): void {
     .option('--cut-stream-after <n>', 'streams break off after n chunks', whole)
     .option('--stall <duration>', 'streams go silent this long after their first chunk', duration)
     .option('--duration <duration>', 'how long the fault lasts (default: until cleared)', duration)
+    .option('--reason <text>', 'why, for the audit log')
+    .option(...who)
     .option(...url)
     .option('--json', 'print JSON')
-    .action(async (target: string, opts: InjectOptions & Conn & { duration?: number }) => {
+    .action(async (target: string, opts: InjectOptions & Conn & { duration?: number; reason?: string }) => {
       const body = {
         target,
         ...faultFromOptions(opts),
         ...(opts.duration !== undefined ? { durationMs: opts.duration } : {}),
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
       };
-      const { injected } = await call<{ injected: ActiveFault }>(opts, 'POST', '/admin/chaos/inject', body);
+      const { injected } = await adminCall<{ injected: ActiveFault }>(
+        opts,
+        'POST',
+        '/admin/chaos/inject',
+        body,
+      );
       if (opts.json) {
         console.log(JSON.stringify(injected, null, 2));
         return;
@@ -162,14 +149,14 @@ export function registerChaosCommands(program: Command): void {
   chaos
     .command('clear [target]')
     .description('clear the fault on one model, or all faults')
+    .option('--reason <text>', 'why, for the audit log')
+    .option(...who)
     .option(...url)
-    .action(async (target: string | undefined, opts: Conn) => {
-      const { cleared } = await call<{ cleared: number }>(
-        opts,
-        'POST',
-        '/admin/chaos/clear',
-        target === undefined ? {} : { target },
-      );
+    .action(async (target: string | undefined, opts: Conn & { reason?: string }) => {
+      const { cleared } = await adminCall<{ cleared: number }>(opts, 'POST', '/admin/chaos/clear', {
+        ...(target !== undefined ? { target } : {}),
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      });
       console.log(`cleared ${cleared} fault(s)${target === undefined ? '' : ` on ${target}`}`);
     });
 
@@ -179,7 +166,7 @@ export function registerChaosCommands(program: Command): void {
     .option(...url)
     .option('--json', 'print JSON')
     .action(async (opts: Conn) => {
-      const state = await call<{ enabled: boolean; targets: string[]; faults: ActiveFault[] }>(
+      const state = await adminCall<{ enabled: boolean; targets: string[]; faults: ActiveFault[] }>(
         opts,
         'GET',
         '/admin/chaos',

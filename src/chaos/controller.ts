@@ -20,6 +20,15 @@ export interface ChaosEvent {
   description: string;
   at: number;
   until?: number;
+  /** Who did it: the admin actor, or "system:chaos" for an expiry. */
+  who: string;
+  reason?: string;
+}
+
+/** Who injects or clears, and why: carried into the events for the audit log. */
+export interface ChaosActor {
+  who?: string;
+  reason?: string;
 }
 
 export interface ChaosControllerOptions {
@@ -75,7 +84,7 @@ export class ChaosController {
    * Inject `fault` on `target`, replacing any fault already there. It lasts `durationMs` (or until
    * `fault.until`, or until cleared).
    */
-  inject(target: string, fault: Fault, durationMs?: number): ActiveFault {
+  inject(target: string, fault: Fault, durationMs?: number, by: ChaosActor = {}): ActiveFault {
     if (!hasEffect(fault)) throw new Error(EMPTY_FAULT);
     const now = this.clock.now();
     const until = durationMs !== undefined ? now + durationMs : fault.until;
@@ -94,19 +103,32 @@ export class ChaosController {
     };
     if (until !== undefined) entry.cancelExpiry = this.clock.setTimer(until - now, () => this.expire(entry));
     this.faults.set(target, entry);
-    this.emit({ type: 'inject', target, description, at: now, ...(until !== undefined ? { until } : {}) });
+    this.emit({
+      type: 'inject',
+      target,
+      description,
+      at: now,
+      ...(until !== undefined ? { until } : {}),
+      ...actor(by),
+    });
     return view(entry);
   }
 
   /** Clear one target's fault, or all of them; returns how many were cleared. */
-  clear(target?: string): number {
+  clear(target?: string, by: ChaosActor = {}): number {
     const targets = target === undefined ? [...this.faults.keys()] : [target];
     let cleared = 0;
     for (const t of targets) {
       const entry = this.drop(t);
       if (!entry) continue;
       cleared++;
-      this.emit({ type: 'clear', target: t, description: entry.description, at: this.clock.now() });
+      this.emit({
+        type: 'clear',
+        target: t,
+        description: entry.description,
+        at: this.clock.now(),
+        ...actor(by),
+      });
     }
     return cleared;
   }
@@ -158,7 +180,13 @@ export class ChaosController {
   private expire(entry: Entry): void {
     if (this.faults.get(entry.target) !== entry) return;
     this.drop(entry.target);
-    this.emit({ type: 'expire', target: entry.target, description: entry.description, at: this.clock.now() });
+    this.emit({
+      type: 'expire',
+      target: entry.target,
+      description: entry.description,
+      at: this.clock.now(),
+      who: 'system:chaos',
+    });
   }
 
   private emit(event: ChaosEvent): void {
@@ -170,6 +198,10 @@ export class ChaosController {
       }
     }
   }
+}
+
+function actor(by: ChaosActor): { who: string; reason?: string } {
+  return { who: by.who ?? 'admin', ...(by.reason !== undefined ? { reason: by.reason } : {}) };
 }
 
 function view(entry: Entry): ActiveFault {

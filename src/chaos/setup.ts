@@ -1,15 +1,94 @@
 import type { FastifyInstance } from 'fastify';
+import type { KeelConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Provider } from '../providers/provider.ts';
 import type { Router } from '../router/router.ts';
-import { type AdminGuard, adminGuard, registerChaosAdmin } from './admin.ts';
+import { type AdminGuard, registerChaosAdmin } from './admin.ts';
 import { ChaosController, type ChaosEvent } from './controller.ts';
-import { ChaosProvider } from './wrap.ts';
+import { ChaosProvider, wrapProviders } from './wrap.ts';
+
+/** The models some route of `config` uses: the only ones a fault can reach. */
+export function routedModels(config: Pick<KeelConfig, 'routes'>): string[] {
+  const names = new Set<string>();
+  for (const route of Object.values(config.routes)) for (const t of route.targets) names.add(t.model);
+  return [...names];
+}
+
+/** Structurally the edge AuditLog (`edge.audit`): chaos does not import the edge layer. */
+export interface ChaosAuditSink {
+  append(input: {
+    who: string;
+    action: string;
+    subject: string;
+    reason?: string | undefined;
+    details?: unknown;
+  }): Promise<unknown>;
+}
+
+export interface ChaosRegisterOptions {
+  /** The gateway's live config (a reload swaps `live.config`; chaos reads it per request). */
+  live: { config: KeelConfig };
+  /** The admin guard: `adminGuard(env.KEEL_ADMIN_KEY)` from server/control-admin.ts. */
+  guard: AdminGuard;
+  /** When given, every inject/clear/expire is appended as `chaos.inject|clear|expire`. */
+  audit?: ChaosAuditSink | undefined;
+}
+
+/** Chaos for one gateway: one controller that outlives config reloads. */
+export interface Chaos {
+  readonly controller: ChaosController;
+  /**
+   * A `createProviders(config)` map, wrapped when `config.chaos.enabled` (zero cost otherwise). Call
+   * it wherever a router is built, reloads included. A config with chaos off also clears any fault.
+   */
+  wrap(providers: Map<string, Provider>, config: KeelConfig): Map<string, Provider>;
+  /**
+   * The admin routes, plus a warn log line (and an audit entry) per inject/clear/expire. Call after
+   * buildApp, before listen. Clears every fault when the app closes.
+   */
+  register(app: FastifyInstance, options: ChaosRegisterOptions): void;
+}
+
+export function createChaos(options: { clock?: Clock; random?: () => number } = {}): Chaos {
+  const controller = new ChaosController(options);
+  return {
+    controller,
+    wrap(providers, config) {
+      if (config.chaos.enabled) return wrapProviders(providers, controller);
+      controller.clear(undefined, { who: 'system:config', reason: 'chaos.enabled is false' });
+      return providers;
+    },
+    register(app, { live, guard, audit }) {
+      registerChaosAdmin(app, {
+        controller,
+        guard,
+        enabled: () => live.config.chaos.enabled,
+        targets: () => routedModels(live.config),
+      });
+      controller.onChange((event: ChaosEvent) => {
+        app.log.warn({ chaos: event }, `chaos ${event.type} on ${event.target}: ${event.description}`);
+        audit
+          ?.append({
+            who: event.who,
+            action: `chaos.${event.type}`,
+            subject: `target:${event.target}`,
+            reason: event.reason,
+            details: {
+              fault: event.description,
+              ...(event.until !== undefined ? { until: event.until } : {}),
+            },
+          })
+          .catch((err: unknown) => app.log.warn({ err }, 'chaos: audit append failed'));
+      });
+      app.addHook('onClose', async () => controller.close());
+    },
+  };
+}
 
 /**
- * Route every call of `router` through `controller`: each target's provider is replaced, in place, by
- * a chaos wrapper (one per model, shared by the routes that use it). Idempotent per controller.
- * Call it before the gateway serves traffic.
+ * Route every call of an already-built `router` through `controller`, replacing each target's provider
+ * in place (one wrapper per model). For harnesses that get a router from startGateway (the game days);
+ * a gateway should use `createChaos().wrap` where it builds routers, so config reloads keep chaos.
  */
 export function wrapRouter(router: Router, controller: ChaosController): void {
   const wrappers = new Map<string, Provider>();
@@ -24,48 +103,4 @@ export function wrapRouter(router: Router, controller: ChaosController): void {
       target.provider = wrapper;
     }
   }
-}
-
-/** The models some route uses: the only ones a fault can reach. */
-export function routedModels(router: Router): string[] {
-  const names = new Set<string>();
-  for (const route of router.routes.values()) for (const t of route.targets) names.add(t.name);
-  return [...names];
-}
-
-export interface SetupChaosOptions {
-  app: FastifyInstance;
-  router: Router;
-  /** `config.chaos.enabled`. When false no provider is wrapped (zero cost) and inject answers an error. */
-  enabled: boolean;
-  /** The admin guard; default: the admin key when set, else loopback clients only (as registerAdmin). */
-  guard?: AdminGuard;
-  /** Used for the default guard. */
-  adminKey?: string | undefined;
-  clock?: Clock;
-  /** Audit line per inject/clear/expire; default: a warn line on `app.log`. */
-  log?: (event: ChaosEvent) => void;
-}
-
-/**
- * The one call that wires chaos into a gateway: after `buildApp(...)`, before `app.listen(...)`.
- * Returns the controller (to copy `controller.affected(target)` into trace spans).
- */
-export function setupChaos(options: SetupChaosOptions): ChaosController {
-  const { app, router, enabled } = options;
-  const controller = new ChaosController(options.clock ? { clock: options.clock } : {});
-  if (enabled) wrapRouter(router, controller);
-  const log =
-    options.log ??
-    ((event: ChaosEvent) =>
-      app.log.warn({ chaos: event }, `chaos: ${event.type} on ${event.target}: ${event.description}`));
-  controller.onChange(log);
-  registerChaosAdmin(app, {
-    controller,
-    enabled,
-    guard: options.guard ?? adminGuard(options.adminKey),
-    targets: routedModels(router),
-  });
-  app.addHook('onClose', async () => controller.close());
-  return controller;
 }

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerChaosCommands } from '../chaos/cli.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { startGateway } from '../server/gateway.ts';
 import { registerControlCommands } from './control.ts';
@@ -85,6 +86,7 @@ export async function main(argv: string[]): Promise<void> {
 
   registerTraceCommands(program);
   registerControlCommands(program);
+  registerChaosCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -88,7 +88,7 @@ export const breakerSchema = z.strictObject({
   failureRate: z
     .number()
     .gt(0)
-    .max(1)
+    .lt(1, 'must be below 1 (a breaker that opens only at 100% failures never opens)')
     .default(0.5)
     .describe('share of failed calls in the window that opens'),
   window: z.number().int().positive().default(20).describe('calls in the sliding window'),

@@ -59,7 +59,7 @@ export interface SimulatedOptions {
 const Z99 = 2.3263;
 
 function textOf(message: ChatMessage | undefined): string {
-  if (!message || message.content === null) return '';
+  if (!message || message.content === null || message.content === undefined) return '';
   if (typeof message.content === 'string') return message.content;
   return message.content.map((part) => part.text ?? '').join(' ');
 }
@@ -220,6 +220,13 @@ export class SimulatedProvider implements Provider {
     await this.failFirst(fault, b, signal);
     const inputs = Array.isArray(request.input) ? request.input : [request.input];
     const dimensions = request.dimensions ?? 16;
+    if (inputs.length * dimensions > 1_000_000) {
+      // A stand-in model should not spend seconds of the event loop on one request.
+      throw new KeelError(
+        'KEEL_UPSTREAM_BAD_REQUEST',
+        'simulated model: inputs × dimensions is limited to 1,000,000',
+      );
+    }
     const data = inputs.map((input, index) => ({
       object: 'embedding' as const,
       index,

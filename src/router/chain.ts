@@ -21,6 +21,8 @@ export interface ChainOptions<T> {
   attempts?: AttemptRecord[];
   /** Targets switched off by a kill switch are skipped like open breakers. */
   disabled?: (target: string) => boolean;
+  /** Names a fault injected on the target (chaos), recorded on the attempt. */
+  chaos?: (target: string) => string | undefined;
 }
 
 export interface ChainResult<T> {
@@ -114,6 +116,8 @@ export class Chain<T> {
       outcome: 'pending',
       startedAt: this.options.clock.now(),
     };
+    const fault = this.options.chaos?.(target.name);
+    if (fault !== undefined) record.chaos = fault;
     this.attempts.push(record);
     // One abort scope per attempt, child of the request's deadline: cancelling it cancels the attempt.
     const box = new Timebox(this.options.clock, [this.options.signal]);

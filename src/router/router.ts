@@ -41,6 +41,8 @@ export interface RouterOptions {
   providers: Map<string, Provider>;
   /** A target switched off (kill switch) is skipped by every chain. */
   targetDisabled?: (model: string) => boolean;
+  /** The chaos fault active on a target, recorded on each attempt. */
+  chaosFault?: (model: string) => string | undefined;
   clock?: Clock;
   random?: () => number;
 }
@@ -99,9 +101,11 @@ export class Router {
     const route = this.routes.get(name);
     if (!route) {
       const known = [...this.routes.keys()].map((r) => `"${r}"`).join(', ');
+      // The client's text is echoed only in part: a 200 KB model name does not come back 200 KB long.
+      const shown = name.length > 100 ? `${name.slice(0, 100)}…` : name;
       throw new KeelError(
         'KEEL_UNKNOWN_ROUTE',
-        `model "${name}" is not a route of this gateway; routes: ${known}`,
+        `model "${shown}" is not a route of this gateway; routes: ${known}`,
         {
           param: 'model',
         },
@@ -129,6 +133,7 @@ export class Router {
     return new Chain<T>({
       ...(deadline.attempts ? { attempts: deadline.attempts } : {}),
       ...(this.options.targetDisabled ? { disabled: this.options.targetDisabled } : {}),
+      ...(this.options.chaosFault ? { chaos: this.options.chaosFault } : {}),
       targets: route.fixedOrder ?? orderByRank(route.targets, this.random),
       attempt,
       signal: deadline.box.signal,

@@ -42,6 +42,8 @@ export interface AttemptRecord {
   errorMessage?: string;
   upstreamStatus?: number;
   usage?: Usage;
+  /** The chaos fault active on the target when the attempt started, if any. */
+  chaos?: string;
   /** For skipped attempts: why. */
   skipped?: 'breaker-open' | 'killed';
 }

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { KeelConfig } from '../config/schema.ts';
-import { KeelError } from '../core/errors.ts';
+import { KeelError, toOpenAIError } from '../core/errors.ts';
 import { requestId } from '../core/ids.ts';
 import type { KeyRecord } from '../edge/keys/keys.ts';
 import type { Router } from '../router/router.ts';
@@ -44,6 +44,24 @@ export function buildApp(options: AppOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL) still answer in OpenAI's shape.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendError(reply, new KeelError('KEEL_INVALID_REQUEST', `malformed request: ${error.message}`));
+    },
+    // And so do the HTTP parser's (header too large, bad request line), written on the raw socket.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
+      const status = tooLarge ? 431 : 400;
+      const message = tooLarge ? 'request headers are too large' : 'malformed HTTP request';
+      const body = JSON.stringify(toOpenAIError(new KeelError('KEEL_INVALID_REQUEST', message)));
+      socket.end(
+        `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `x-request-id: ${requestId(undefined)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
     logger:
       options.logger === false
         ? false

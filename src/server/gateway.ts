@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { type Chaos, createChaos } from '../chaos/setup.ts';
 import { ConfigReloader } from '../config/reload.ts';
 import type { KeelConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
@@ -31,6 +32,8 @@ export interface Gateway {
   readonly router: Router;
   telemetry: Telemetry;
   edge: Edge;
+  /** Runtime fault injection; active only with chaos.enabled in keel.yaml. */
+  chaos: Chaos;
   reloader: ConfigReloader | undefined;
   close(): Promise<void>;
 }
@@ -52,11 +55,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const prices = new PriceBook(pricesOf(options.config));
   const edge = new Edge(options.config, { env, prices, ...clock, onError: (err) => onError(err, 'edge') });
   await edge.start();
+  const chaos = createChaos(options.clock ? { clock: options.clock } : {});
   const makeRouter = (config: KeelConfig) =>
     new Router(config, {
-      providers: createProviders(config, { env, ...clock }),
+      // Chaos wraps providers only when config.chaos.enabled; otherwise the same map comes back.
+      providers: chaos.wrap(createProviders(config, { env, ...clock }), config),
       ...clock,
       targetDisabled: (model) => edge.kill.isKilled('target', model),
+      ...(config.chaos.enabled ? { chaosFault: (model: string) => chaos.controller.affected(model) } : {}),
     });
   const live = { config: options.config, router: makeRouter(options.config) };
   const telemetry = setupTelemetry(live, { env, prices, onError });
@@ -94,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     : undefined;
   if (reloader) await reloader.start();
 
+  chaos.register(app, { live, guard: adminGuard(env.KEEL_ADMIN_KEY), audit: edge.audit });
   registerControlAdmin(app, {
     keys: edge.keys,
     kill: edge.kill,
@@ -118,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     telemetry,
     edge,
+    chaos,
     reloader,
     async close() {
       reloader?.stop();

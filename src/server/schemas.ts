@@ -81,7 +81,7 @@ export const embeddingRequestSchema = z.strictObject({
     z.array(z.array(z.number().int()).min(1)).min(1),
   ]),
   encoding_format: z.enum(['float', 'base64']).optional(),
-  dimensions: z.number().int().positive().max(65536).optional(),
+  dimensions: z.number().int().positive().max(8192).optional(),
   user: z.string().max(256).optional(),
 });
 
@@ -94,6 +94,7 @@ function describe(issue: z.core.$ZodIssue, body: unknown): string {
       body,
     );
     if (value === undefined) return `${path}: required (expected ${issue.expected})`;
+    if (typeof value === 'number' && !Number.isFinite(value)) return `${path}: must be a finite number`;
     const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
     return `${path}: expected ${issue.expected}, got ${got}`;
   }
@@ -102,10 +103,29 @@ function describe(issue: z.core.$ZodIssue, body: unknown): string {
   return `${path}: ${issue.message}`;
 }
 
+const MAX_DEPTH = 64;
+
+/** How deeply a JSON value nests, counted without recursion (a hostile body cannot overflow the stack). */
+function tooDeep(value: unknown): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > MAX_DEPTH) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 /** Validate a parsed JSON body; a failure is a 400 whose message names every bad field. */
 export function parseBody<T>(schema: z.ZodType, body: unknown): T {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new KeelError('KEEL_INVALID_REQUEST', 'request body must be a JSON object');
+  }
+  if (tooDeep(body)) {
+    throw new KeelError('KEEL_INVALID_REQUEST', `request body nests deeper than ${MAX_DEPTH} levels`);
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data as T;

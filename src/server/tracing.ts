@@ -114,6 +114,7 @@ export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): 
     if (a.errorCode !== undefined) span.errorCode = a.errorCode;
     if (a.errorMessage !== undefined) span.errorMessage = a.errorMessage;
     if (a.upstreamStatus !== undefined) span.upstreamStatus = a.upstreamStatus;
+    if (a.chaos !== undefined) span.chaos = a.chaos;
     return span;
   });
 

@@ -1,3 +1,4 @@
+import { KeelError } from '../core/errors.ts';
 /**
  * Pieces every TraceStore shares so they agree to the byte: page size, cursor format, the summary
  * shape, what "body text" means for search, and how stats figures are computed.
@@ -23,13 +24,15 @@ export function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify([key.startedAt, key.id]), 'utf8').toString('base64url');
 }
 
-/** Throws a RangeError for anything that is not a cursor this module made. */
+/** Throws a 400 for anything that is not a cursor this module made. */
 export function decodeCursor(cursor: string): CursorKey {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new RangeError('invalid cursor');
+    throw new KeelError('KEEL_INVALID_REQUEST', 'cursor: not a cursor from a previous page', {
+      param: 'cursor',
+    });
   }
   if (
     !Array.isArray(parsed) ||
@@ -38,7 +41,9 @@ export function decodeCursor(cursor: string): CursorKey {
     !Number.isFinite(parsed[0]) ||
     typeof parsed[1] !== 'string'
   ) {
-    throw new RangeError('invalid cursor');
+    throw new KeelError('KEEL_INVALID_REQUEST', 'cursor: not a cursor from a previous page', {
+      param: 'cursor',
+    });
   }
   return { startedAt: parsed[0], id: parsed[1] };
 }

@@ -80,5 +80,11 @@ export function builtInPrice(upstream: string): Price | undefined {
 export function estimateTokens(text: string): number {
   if (text.length === 0) return 0;
   tokenizer ??= createRequire(import.meta.url)('gpt-tokenizer') as { countTokens(text: string): number };
-  return tokenizer.countTokens(text);
+  // BPE is quadratic on long runs without spaces (base64, minified code): count those as chars / 4.
+  let runs = 0;
+  const rest = text.replace(/\S{200,}/g, (run) => {
+    runs += Math.ceil(run.length / 4);
+    return ' ';
+  });
+  return runs + tokenizer.countTokens(rest);
 }
