@@ -1,4 +1,4 @@
-import { Agent, request, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors } from 'undici';
 import { KeelError } from '../core/errors.ts';
 
 /** One keep-alive connection pool per provider. */
