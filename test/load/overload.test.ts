@@ -1,28 +1,32 @@
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Pool } from 'undici';
-import { gatewayFromYaml } from '../helpers/gateway.ts';
+
+/** Resident memory of another process, from /proc. */
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
 
 /**
  * 10× the configured capacity for 5 s: every request gets an answer (200 or a clear 429), none hangs,
  * /healthz stays responsive, memory stays bounded. Capacity: 10 in flight × 100 ms = 100 req/s.
  */
 test('overload at 10× capacity: shed with 429, healthz responsive, nothing unanswered', async () => {
-  const gw = await gatewayFromYaml(`
-providers: { sim: { type: simulated } }
-models:
-  m: { provider: sim, model: m, simulate: { ttftMs: { p50: 100, p99: 100 }, tokensPerSecond: 100000 } }
-routes:
-  chat:
-    deadlineMs: 5000
-    concurrency: { max: 10, queue: 20, queueWaitMs: 300 }
-    targets: [{ model: m }]
-`);
+  const child = fork(new URL('./support/overload-server.ts', import.meta.url), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const gw = JSON.parse(line.toString()) as { url: string };
   const pool = new Pool(gw.url, { connections: 256 });
   const health = new Pool(gw.url, { connections: 1 });
   const counts = { offered: 0, ok: 0, shed: 0, other: 0, unanswered: 0 };
   const healthMs: number[] = [];
-  let peakRss = process.memoryUsage().rss;
+  let peakRss = rssOf(child.pid!);
   const body = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
   const rate = 1000;
   const seconds = 5;
@@ -35,7 +39,7 @@ routes:
       const res = await health.request({ path: '/healthz', method: 'GET' });
       await res.body.text();
       healthMs.push(performance.now() - t0);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      peakRss = Math.max(peakRss, rssOf(child.pid!));
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
@@ -71,8 +75,11 @@ routes:
   await probe;
   await pool.close();
   await health.close();
-  const admission = gw.edge.admission.stats().chat;
-  await gw.close();
+  child.send('stats');
+  const [stats] = (await once(child, 'message')) as [{ admission: { peakQueued: number } }];
+  const admission = stats.admission;
+  child.send('close');
+  await once(child, 'exit');
 
   healthMs.sort((a, b) => a - b);
   const p99 = healthMs[Math.floor(healthMs.length * 0.99)] ?? Number.NaN;
@@ -87,4 +94,5 @@ routes:
   assert.ok(counts.shed > counts.offered * 0.5, 'most of a 10x overload is shed');
   assert.ok(p99 < 50, `healthz p99 ${p99.toFixed(1)} ms`);
   assert.ok((admission?.peakQueued ?? 0) <= 20, 'the queue stayed bounded');
+  assert.ok(peakRss < 300e6, `memory stayed bounded (peak RSS ${(peakRss / 1e6).toFixed(0)} MB)`);
 });
