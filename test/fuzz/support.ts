@@ -19,7 +19,10 @@ export const OPENAI_ERROR_TYPES = new Set([
 /** Marks of a leaked stack trace or source location in a message. */
 const LEAKS: Array<[RegExp, string]> = [
   [/\n\s*at\s+\S/, 'a stack frame ("\\n at ...")'],
-  [/\bat\s+(?:async\s+)?[\w$.<>[\]]*\s*\((?:file:|node:|\/)[^)]*:\d+:\d+\)/, 'a stack frame "at fn (file:line:col)"'],
+  [
+    /\bat\s+(?:async\s+)?[\w$.<>[\]]*\s*\((?:file:|node:|\/)[^)]*:\d+:\d+\)/,
+    'a stack frame "at fn (file:line:col)"',
+  ],
   [/(?:file:\/\/|node:internal|node_modules\/|\/src\/[\w/-]+\.[jt]s\b|\/work\/)/, 'a file path'],
   [/\b\w+\.[jt]s:\d+:\d+/, 'a source position (x.ts:1:2)'],
 ];
@@ -58,7 +61,8 @@ export function chatCompletionProblem(body: unknown): string | undefined {
   if (typeof body.id !== 'string' || typeof body.model !== 'string') return 'id/model not strings';
   if (!Array.isArray(body.choices) || body.choices.length < 1) return 'no choices';
   const message = (body.choices[0] as { message?: unknown }).message;
-  if (!isObject(message) || message.role !== 'assistant') return 'choices[0].message is not an assistant message';
+  if (!isObject(message) || message.role !== 'assistant')
+    return 'choices[0].message is not an assistant message';
   if (message.content !== null && typeof message.content !== 'string') return 'message.content';
   return undefined;
 }
@@ -120,7 +124,10 @@ export async function send(
   try {
     res = await fetch(`${base}${path}`, {
       method,
-      headers: init.body === undefined ? (init.headers ?? {}) : { 'content-type': 'application/json', ...init.headers },
+      headers:
+        init.body === undefined
+          ? (init.headers ?? {})
+          : { 'content-type': 'application/json', ...init.headers },
       ...(init.body === undefined ? {} : { body: init.body }),
       signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
     });
@@ -168,7 +175,8 @@ export function answerProblem(endpoint: Endpoint, a: Answer): string | undefined
     const problem = chatStreamProblem(a.text);
     return problem ? `stream: ${problem}: ${a.text.slice(0, 300)}` : undefined;
   }
-  if (endpoint === 'metrics') return a.contentType.startsWith('text/') ? undefined : `metrics ${a.contentType}`;
+  if (endpoint === 'metrics')
+    return a.contentType.startsWith('text/') ? undefined : `metrics ${a.contentType}`;
   if (!a.contentType.startsWith('application/json')) return `2xx is not JSON (${a.contentType}): ${where}`;
   let body: unknown;
   try {
@@ -186,7 +194,9 @@ export function answerProblem(endpoint: Endpoint, a: Answer): string | undefined
       return problem ? `embeddings: ${problem}: ${where}` : undefined;
     }
     case 'models':
-      return isObject(body) && body.object === 'list' && Array.isArray(body.data) ? undefined : `models: ${where}`;
+      return isObject(body) && body.object === 'list' && Array.isArray(body.data)
+        ? undefined
+        : `models: ${where}`;
     case 'health':
       return isObject(body) && body.status === 'ok' ? undefined : `healthz: ${where}`;
     case 'ready':
@@ -229,7 +239,10 @@ export async function startAnthropicUpstream(): Promise<{ url: string; close(): 
       let stream = false;
       let model = 'claude-mock';
       try {
-        const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { stream?: unknown; model?: unknown };
+        const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as {
+          stream?: unknown;
+          model?: unknown;
+        };
         stream = body.stream === true;
         if (typeof body.model === 'string') model = body.model;
       } catch {
@@ -286,7 +299,7 @@ export async function startAnthropicUpstream(): Promise<{ url: string; close(): 
 export function fuzzGatewayYaml(openaiUrl: string, anthropicUrl: string, bodyLimitBytes: number): string {
   return `
 server: { bodyLimitBytes: ${bodyLimitBytes} }
-breaker: { failureRate: 1, window: 1000, minCalls: 1000 }
+breaker: { failureRate: 0.99, window: 1000, minCalls: 1000 }
 providers:
   sim: { type: simulated }
   oai: { type: openai, baseUrl: "${openaiUrl}" }
@@ -296,7 +309,7 @@ models:
   o: { provider: oai, model: o }
   a: { provider: ant, model: claude-mock }
 routes:
-  chat: { deadlineMs: 5000, targets: [{ model: m, retry: { max: 0 } }] }
+  chat: { deadlineMs: 5000, targets: [{ model: m, timeoutMs: 4000, retry: { max: 0 } }] }
   oai: { deadlineMs: 5000, targets: [{ model: o, timeoutMs: 4000, retry: { max: 0 } }] }
   ant: { deadlineMs: 5000, targets: [{ model: a, timeoutMs: 4000, retry: { max: 0 } }] }
 telemetry: { store: { type: memory } }
@@ -308,13 +321,20 @@ export function knownBug(reason: string): { todo?: string } {
   return process.env.KEEL_FUZZ_STRICT === '1' ? {} : { todo: `KNOWN BUG: ${reason}` };
 }
 
-/** fast-check settings: KEEL_FUZZ_RUNS scales every property, KEEL_FUZZ_SEED replays a run. */
-export function fcParams(runs: number): { numRuns: number; seed?: number; endOnFailure: boolean } {
+/** fast-check settings: KEEL_FUZZ_SCALE scales every property's runs, KEEL_FUZZ_SEED replays a run. */
+export function fcParams(runs: number): {
+  numRuns: number;
+  seed?: number;
+  endOnFailure: boolean;
+  interruptAfterTimeLimit: number;
+} {
   const scale = Number(process.env.KEEL_FUZZ_SCALE ?? '1');
   const seed = process.env.KEEL_FUZZ_SEED === undefined ? undefined : Number(process.env.KEEL_FUZZ_SEED);
   return {
     numRuns: Math.max(1, Math.round(runs * (Number.isFinite(scale) && scale > 0 ? scale : 1))),
     ...(seed === undefined ? {} : { seed }),
     endOnFailure: true,
+    // A bound on each property's wall time (shrinking included): a hang cannot stall the suite.
+    interruptAfterTimeLimit: Number(process.env.KEEL_FUZZ_TIME_LIMIT_MS ?? 90_000),
   };
 }
