@@ -28,7 +28,7 @@ const allowed: Record<string, string[]> = {
   resilience: ['core', 'resilience'],
   router: ['core', 'resilience', 'providers', 'router', 'config'],
   telemetry: ['core', 'telemetry'],
-  edge: ['core', 'telemetry', 'edge'],
+  edge: ['core', 'telemetry', 'edge', 'store'],
   store: ['core', 'telemetry', 'store'],
 };
 

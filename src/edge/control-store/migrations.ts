@@ -6,12 +6,9 @@
  * The audit table is append-only at the database level too: triggers abort any UPDATE or DELETE.
  */
 import type Database from 'better-sqlite3';
+import { type Migration, migrateSqlite, schemaVersion } from '../../store/sqlite/migrate.ts';
 
-export interface ControlMigration {
-  version: number;
-  name: string;
-  up(db: Database.Database): void;
-}
+export type ControlMigration = Migration;
 
 export const controlMigrations: readonly ControlMigration[] = [
   {
@@ -73,33 +70,12 @@ export const controlMigrations: readonly ControlMigration[] = [
   },
 ];
 
-export function controlSchemaVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
+export const controlSchemaVersion = schemaVersion;
 
 /** Bring `db` up to the last control migration; refuses a file written by a newer Keel. */
 export function migrateControl(
   db: Database.Database,
   list: readonly ControlMigration[] = controlMigrations,
 ): number[] {
-  list.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
-  });
-  return db
-    .transaction(() => {
-      const current = controlSchemaVersion(db);
-      if (current > list.length) {
-        throw new Error(
-          `control database schema version ${current} is newer than this Keel supports (${list.length}); upgrade Keel`,
-        );
-      }
-      const pending = list.slice(current);
-      for (const m of pending) {
-        m.up(db);
-        db.pragma(`user_version = ${m.version}`);
-      }
-      return pending.map((m) => m.version);
-    })
-    .immediate();
+  return migrateSqlite(db, list, 'control');
 }

@@ -5,12 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import { bodyText } from '../common.ts';
+import { type Migration, migrateSqlite } from './migrate.ts';
 
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: Database.Database): void;
-}
+export type { Migration } from './migrate.ts';
 
 export const migrations: readonly Migration[] = [
   {
@@ -118,34 +115,9 @@ export const migrations: readonly Migration[] = [
 
 export const LATEST_VERSION = migrations.length;
 
-export function schemaVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
+export { schemaVersion } from './migrate.ts';
 
-/**
- * Bring `db` up to the last migration of `list`. Refuses a database written by a newer Keel
- * (its version is above every migration known here). Returns the versions applied.
- */
+/** Bring the trace database up to the last migration of `list`. */
 export function migrate(db: Database.Database, list: readonly Migration[] = migrations): number[] {
-  list.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
-  });
-  // BEGIN IMMEDIATE takes the write lock first, so two processes opening the same file cannot both migrate.
-  return db
-    .transaction(() => {
-      const current = schemaVersion(db);
-      if (current > list.length) {
-        throw new Error(
-          `trace database schema version ${current} is newer than this Keel supports (${list.length}); upgrade Keel`,
-        );
-      }
-      const pending = list.slice(current);
-      for (const m of pending) {
-        m.up(db);
-        db.pragma(`user_version = ${m.version}`);
-      }
-      return pending.map((m) => m.version);
-    })
-    .immediate();
+  return migrateSqlite(db, list, 'trace');
 }
