@@ -4,7 +4,7 @@ import { analyze, DEFAULT_THRESHOLDS, fit, type Point } from '../../soak/analyze
 import { runSoak } from '../../soak/soak.ts';
 
 /**
- * The soak, short: Keel in a child process for ~60 s of mixed traffic with faults, sampled every 5 s.
+ * The soak, short: Keel in a child process for 2 minutes of mixed traffic with faults, sampled every 5 s.
  * Timing- and memory-sensitive, so it runs in the sequential load phase. The full run is
  * `npm run soak -- --minutes 30` (docs/soak.md).
  */
@@ -55,12 +55,12 @@ describe('soak verdict', () => {
   });
 });
 
-test('soak, 60 s with 5 s samples: no sustained growth, no hangs, every answer expected', {
+test('soak, 2 min with 5 s samples: no sustained growth, no hangs, every answer expected', {
   timeout: 240_000,
 }, async () => {
   const lines: string[] = [];
   const result = await runSoak({
-    minutes: 1,
+    minutes: 2,
     sampleSeconds: 5,
     rps: 40,
     maxInFlight: 64,
