@@ -161,10 +161,10 @@ export function registerTraceCommands(program: Command): void {
 
   traces
     .command('show <id>')
-    .description('one trace: attempts and the decision path as a tree')
-    .option(...url)
-    .option('--json', 'print JSON')
-    .action(async (id: string, opts: Conn) => {
+    .description('one trace: attempts and the decision path as a tree (takes --url and --json of traces)')
+    .action(async (id: string) => {
+      // Options given after `show` are parsed by the parent command: read them there.
+      const opts = traces.opts<Conn>();
       const trace = await get<Trace>(opts, `/admin/traces/${encodeURIComponent(id)}`);
       console.log(opts.json ? JSON.stringify(trace, null, 2) : renderTrace(trace));
     });
