@@ -112,6 +112,11 @@ export function renderStats(stats: Stats & { window: string }): string {
     '',
     'targets',
     table(head, statsRows(stats.targets)),
+    ...(['keys', 'users', 'features'] as const).flatMap((kind) =>
+      (stats[kind] ?? []).length > 0
+        ? ['', `${kind} (costliest 50)`, table(head, statsRows(stats[kind]))]
+        : [],
+    ),
   ].join('\n');
 }
 

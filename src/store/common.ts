@@ -162,6 +162,14 @@ class Group {
   }
 }
 
+/** The 50 costliest callers, then by name: a bounded answer however many users there are. */
+function costliest(map: Map<string, Group>): StatsRow[] {
+  return [...map.values()]
+    .map((g) => g.row())
+    .sort((a, b) => b.costUsd - a.costUsd || a.name.localeCompare(b.name))
+    .slice(0, 50);
+}
+
 function groupOf(map: Map<string, Group>, name: string): Group {
   let g = map.get(name);
   if (!g) {
@@ -187,11 +195,31 @@ export class StatsBuilder {
   private readonly total = new Group('all');
   private readonly routes = new Map<string, Group>();
   private readonly targets = new Map<string, Group>();
+  private readonly callers = {
+    keys: new Map<string, Group>(),
+    users: new Map<string, Group>(),
+    features: new Map<string, Group>(),
+  };
 
-  addTrace(route: string, outcome: string, decision: string, costUsd: number, durationMs: number): void {
+  addTrace(
+    route: string,
+    outcome: string,
+    decision: string,
+    costUsd: number,
+    durationMs: number,
+    caller: {
+      key?: string | null | undefined;
+      user?: string | null | undefined;
+      feature?: string | null | undefined;
+    } = {},
+  ): void {
     const fallback = isFallback(decision);
     this.total.add(outcome, fallback, costUsd, durationMs);
     groupOf(this.routes, route).add(outcome, fallback, costUsd, durationMs);
+    if (caller.key) groupOf(this.callers.keys, caller.key).add(outcome, fallback, costUsd, durationMs);
+    if (caller.user) groupOf(this.callers.users, caller.user).add(outcome, fallback, costUsd, durationMs);
+    if (caller.feature)
+      groupOf(this.callers.features, caller.feature).add(outcome, fallback, costUsd, durationMs);
   }
 
   addSpan(
@@ -214,6 +242,9 @@ export class StatsBuilder {
       total: this.total.row(),
       routes: [...this.routes.values()].map((g) => g.row()).sort(byName),
       targets: [...this.targets.values()].map((g) => g.row()).sort(byName),
+      keys: costliest(this.callers.keys),
+      users: costliest(this.callers.users),
+      features: costliest(this.callers.features),
     };
   }
 }

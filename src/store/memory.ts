@@ -20,7 +20,7 @@ import {
 import type { Stats, TracePage, TraceQuery, TraceStore } from './trace-store.ts';
 
 const addTrace = (stats: StatsBuilder, t: Trace) =>
-  stats.addTrace(t.route, t.outcome, t.decision, t.costUsd, t.durationMs);
+  stats.addTrace(t.route, t.outcome, t.decision, t.costUsd, t.durationMs, t);
 
 interface Entry {
   startedAt: number;

@@ -50,6 +50,10 @@ export interface Stats {
   total: StatsRow;
   routes: StatsRow[];
   targets: StatsRow[];
+  /** Per caller: the 50 costliest keys, users and features in the window (requests without one are left out). */
+  keys: StatsRow[];
+  users: StatsRow[];
+  features: StatsRow[];
 }
 
 /**

@@ -254,6 +254,31 @@ export function runTraceStoreContract(name: string, makeStore: MakeStore): void 
     );
 
     test(
+      'stats per caller: cost and requests by key, user and feature, costliest first',
+      withStore(async (store) => {
+        await store.writeBatch([
+          trace({ startedAt: 10, user: 'ann', key: 'team-a', feature: 'faq', costUsd: 0.5 }),
+          trace({
+            startedAt: 11,
+            user: 'ann',
+            key: 'team-a',
+            costUsd: 0.25,
+            outcome: 'error',
+            decision: 'error',
+          }),
+          trace({ startedAt: 12, user: 'bob', key: 'team-b', feature: 'faq', costUsd: 2 }),
+          trace({ startedAt: 13, costUsd: 9 }),
+        ]);
+        const stats = await store.stats(0, 100);
+        const brief = (rows: StatsRow[]) =>
+          rows.map((r) => `${r.name}:${r.requests}:${r.errors}:${r.costUsd}`);
+        assert.deepEqual(brief(stats.users), ['bob:1:0:2', 'ann:2:1:0.75']);
+        assert.deepEqual(brief(stats.keys), ['team-b:1:0:2', 'team-a:2:1:0.75']);
+        assert.deepEqual(brief(stats.features), ['faq:2:0:2.5']);
+      }),
+    );
+
+    test(
       'prune by age and by row count',
       withStore(async (store) => {
         const day = 86_400_000;
