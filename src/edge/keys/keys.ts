@@ -21,21 +21,7 @@ import { forbiddenError, unauthorizedError } from './errors.ts';
 export const KEY_PREFIX = 'sk-keel-';
 
 /** A key as the rest of Keel sees it: never the secret, never the hash. */
-export interface KeyRecord {
-  id: string;
-  name: string;
-  /** For display: `sk-keel-ab12…`. */
-  prefix: string;
-  /** Routes the key may use; null = all. */
-  routes: string[] | null;
-  rpm: number | null;
-  tpm: number | null;
-  budgetUsd: number | null;
-  budgetPeriod: BudgetPeriod | null;
-  expiresAt: number | null;
-  createdAt: number;
-  revokedAt: number | null;
-}
+export type KeyRecord = Omit<StoredKey, 'hash'>;
 
 export type KeyStatus = 'active' | 'revoked' | 'expired';
 
