@@ -12,7 +12,7 @@ import { KillSwitches } from '../edge/kill/switches.ts';
 import { estimateRequestTokens, Limiter, maxOutputTokens, worstCaseCost } from '../edge/limits/limiter.ts';
 import { MemoryLimitStore } from '../edge/limits/memory-store.ts';
 import type { PriceBook } from '../telemetry/cost.ts';
-import { gatewayKeyCheck } from './auth.ts';
+import { gatewayKeyMatcher } from './auth.ts';
 
 /** What a request has been let through with; `done` settles limits and frees its slot, once. */
 export interface Pass {
@@ -68,7 +68,7 @@ export class Edge {
   readonly kill: KillSwitches;
   readonly limiter: Limiter;
   readonly admission: AdmissionController;
-  private readonly gatewayKey: ((authorization: string | undefined) => void) | undefined;
+  private readonly gatewayKey: ((authorization: string | undefined) => boolean) | undefined;
   private config: KeelConfig;
 
   constructor(
@@ -90,7 +90,7 @@ export class Edge {
     this.kill = new KillSwitches(this.control, this.audit, { onError: (e) => options.onError?.(e) });
     this.limiter = new Limiter({ store: new MemoryLimitStore({ clock }), clock });
     this.admission = new AdmissionController({ clock, routes: admissionLimits(config) });
-    this.gatewayKey = gatewayKeyCheck(options.env[config.server.apiKeyEnv]);
+    this.gatewayKey = gatewayKeyMatcher(options.env[config.server.apiKeyEnv]);
   }
 
   async start(): Promise<void> {
@@ -110,21 +110,12 @@ export class Edge {
    * bearer token, so an unrecognised token is anonymous when keys are optional.
    */
   async authenticate(authorization: string | undefined): Promise<KeyRecord | undefined> {
-    if (this.gatewayKey && this.isGatewayKey(authorization)) return undefined;
+    if (this.gatewayKey?.(authorization)) return undefined;
     const bearer = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
     if (bearer?.startsWith('sk-keel-')) return this.keys.authenticate(authorization);
     // Keys are required: whatever this is, it is not a valid key (Keys answers 401 the same way for all).
     if (this.gatewayKey || this.config.server.requireKey) return this.keys.authenticate(authorization);
     return undefined;
-  }
-
-  private isGatewayKey(authorization: string | undefined): boolean {
-    try {
-      this.gatewayKey?.(authorization);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** The most a request on this route could cost: its prompt and max output on the dearest target. */

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Trace } from '../../src/telemetry/trace.ts';
-import { gatewayFromYaml } from '../helpers/gateway.ts';
+import { gatewayFromYaml, waitForTrace } from '../helpers/gateway.ts';
 
 test('an attempt made while a fault is injected says so in its trace span', async () => {
   const gw = await gatewayFromYaml(`
@@ -28,14 +27,7 @@ routes:
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-keel-target'), 'backup');
     const id = res.headers.get('x-request-id');
-    let trace: Trace | undefined;
-    for (let i = 0; i < 50 && !trace; i++) {
-      await gw.telemetry.recorder.drain();
-      const got = await fetch(`${gw.url}/admin/traces/${id}`);
-      if (got.status === 200) trace = (await got.json()) as Trace;
-      else await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok(trace);
+    const trace = await waitForTrace(gw, String(id));
     assert.equal(trace.spans[0]?.target, 'primary');
     assert.match(trace.spans[0]?.chaos ?? '', /503/);
     assert.equal(trace.spans[1]?.chaos, undefined);

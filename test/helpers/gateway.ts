@@ -1,5 +1,6 @@
 import { parseConfig } from '../../src/config/load.ts';
 import { type Gateway, startGateway } from '../../src/server/gateway.ts';
+import type { Trace } from '../../src/telemetry/trace.ts';
 
 /** Start Keel on a free loopback port from a YAML config text. */
 export function gatewayFromYaml(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<Gateway> {
@@ -40,4 +41,18 @@ ${options.route ?? ''}
         ${options.backup ?? 'retry: { max: 0 }'}
 ${options.extra ?? ''}
 `;
+}
+
+/**
+ * A request's trace, once stored. The server records it after it has finished the answer, which may be
+ * just after the client has it: drain and look again, for up to a second.
+ */
+export async function waitForTrace(gateway: Gateway, id: string): Promise<Trace> {
+  for (let i = 0; i < 50; i++) {
+    await gateway.telemetry.recorder.drain();
+    const res = await fetch(`${gateway.url}/admin/traces/${id}`);
+    if (res.status === 200) return (await res.json()) as Trace;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`trace ${id} was never stored`);
 }

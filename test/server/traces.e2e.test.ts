@@ -7,8 +7,7 @@ import OpenAI from 'openai';
 import { renderTrace } from '../../src/cli/traces.ts';
 import type { Gateway } from '../../src/server/gateway.ts';
 import type { TracePage } from '../../src/store/trace-store.ts';
-import type { Trace } from '../../src/telemetry/trace.ts';
-import { gatewayFromYaml } from '../helpers/gateway.ts';
+import { gatewayFromYaml, waitForTrace } from '../helpers/gateway.ts';
 import { type Behaviour, type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
 
 const EMAIL = 'jane.doe@example.org';
@@ -97,16 +96,7 @@ routes:
     return response.headers.get('x-request-id')!;
   }
 
-  /** The trace is recorded once the server has finished the answer, which may be just after the client. */
-  async function trace(id: string): Promise<Trace> {
-    for (let i = 0; i < 50; i++) {
-      await gateway.telemetry.recorder.drain();
-      const res = await fetch(`${gateway.url}/admin/traces/${id}`);
-      if (res.status === 200) return (await res.json()) as Trace;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.fail(`trace ${id} was never stored`);
-  }
+  const trace = (id: string) => waitForTrace(gateway, id);
 
   test('a fallback: two spans, the decision path says why, cost is the backup’s', async () => {
     const id = await ask('please help [fail]', { user: 'u-1' });
