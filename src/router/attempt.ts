@@ -47,7 +47,7 @@ function settle(ctx: Omit<AttemptContext, 'request'>, error?: KeelError): void {
 
 /** The error an attempt failed with: when our own signal aborted, its reason is the truth. */
 function failure(err: unknown, box: Timebox, target: Target): KeelError {
-  const reason = box.signal.aborted ? box.signal.reason : err;
+  const reason = box.aborted ? box.reason : err;
   return asKeelError(reason, target.name);
 }
 

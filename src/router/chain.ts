@@ -9,8 +9,8 @@ export interface ChainOptions<T> {
   targets: Target[];
   /** Start one attempt; must settle `record` and the target's breaker itself. */
   attempt: (target: Target, record: AttemptRecord, box: Timebox) => Promise<T>;
-  /** The request's deadline (and client) signal. */
-  signal: AbortSignal;
+  /** The request's deadline scope (a child of the client's): every attempt's box hangs off it. */
+  scope: Timebox;
   deadlineAt: number;
   retryBudget: number;
   /** Latency threshold: start the next target if the current one has no first token by then. */
@@ -86,10 +86,13 @@ export class Chain<T> {
 
   /** Wait for any attempt to settle, or for the hedge threshold of the lone attempt in flight. */
   private nextEvent(): Promise<Awaited<Flight<T>['settled']> | 'hedge'> {
+    const { hedgeAfterMs, clock } = this.options;
+    if (this.flights.size === 1 && hedgeAfterMs === undefined) {
+      for (const flight of this.flights) return flight.settled;
+    }
     const racers: Array<Promise<Awaited<Flight<T>['settled']> | 'hedge'>> = [...this.flights].map(
       (f) => f.settled,
     );
-    const { hedgeAfterMs, clock } = this.options;
     const lone = this.flights.size === 1 ? [...this.flights][0] : undefined;
     let disarm = () => {};
     if (hedgeAfterMs !== undefined && lone && !lone.hedged && this.next < this.options.targets.length) {
@@ -120,7 +123,7 @@ export class Chain<T> {
     if (fault !== undefined) record.chaos = fault;
     this.attempts.push(record);
     // One abort scope per attempt, child of the request's deadline: cancelling it cancels the attempt.
-    const box = new Timebox(this.options.clock, [this.options.signal]);
+    const box = new Timebox(this.options.clock, [this.options.scope]);
     const flight: Flight<T> = {
       target,
       record,
@@ -170,7 +173,7 @@ export class Chain<T> {
 
   /** After a retryable failure: retry the same target if it may, else fall back. */
   private async startNext(last: { target: Target; error: KeelError } | undefined): Promise<boolean> {
-    const { clock, signal, deadlineAt } = this.options;
+    const { clock, scope, deadlineAt } = this.options;
     if (last) {
       const { target, error } = last;
       const used = this.retriesUsed.get(target) ?? 0;
@@ -179,7 +182,7 @@ export class Chain<T> {
         const delay = Math.max(backoff, error.retryAfterMs ?? 0);
         // A Retry-After that does not fit in what is left of the deadline is better spent falling back.
         if (clock.now() + delay < deadlineAt) {
-          if (delay > 0) await clock.sleep(delay, signal);
+          if (delay > 0) await clock.sleep(delay, scope.signal);
           if (target.breaker.tryAcquire()) {
             this.budget--;
             this.retriesUsed.set(target, used + 1);

@@ -10,7 +10,7 @@ import type {
 } from '../core/types.ts';
 import type { Provider } from '../providers/provider.ts';
 import { type BreakerState, CircuitBreaker } from '../resilience/circuit-breaker.ts';
-import { Timebox } from '../resilience/deadline.ts';
+import { type Parent, Timebox } from '../resilience/deadline.ts';
 import { chatAttempt, oneShotAttempt, type StreamStart, streamAttempt } from './attempt.ts';
 import { Chain, type ChainResult } from './chain.ts';
 import { orderByRank } from './order.ts';
@@ -114,7 +114,7 @@ export class Router {
     return route;
   }
 
-  private deadline(route: RouteRuntime, signal: AbortSignal, attempts?: AttemptRecord[]) {
+  private deadline(route: RouteRuntime, signal: Parent, attempts?: AttemptRecord[]) {
     const box = new Timebox(this.clock, [signal]);
     const { deadlineMs } = route.config;
     box.arm(
@@ -136,7 +136,7 @@ export class Router {
       ...(this.options.chaosFault ? { chaos: this.options.chaosFault } : {}),
       targets: route.fixedOrder ?? orderByRank(route.targets, this.random),
       attempt,
-      signal: deadline.box.signal,
+      scope: deadline.box,
       deadlineAt: deadline.deadlineAt,
       retryBudget: route.config.retryBudget,
       hedgeAfterMs: route.config.hedgeAfterMs,
@@ -158,7 +158,7 @@ export class Router {
   async chat(
     routeName: string,
     request: ChatRequest,
-    signal: AbortSignal,
+    signal: Parent,
     attempts?: AttemptRecord[],
   ): Promise<RouteOutcome & { completion: ChatCompletion }> {
     const route = this.route(routeName);
@@ -180,7 +180,7 @@ export class Router {
   async stream(
     routeName: string,
     request: ChatRequest,
-    signal: AbortSignal,
+    signal: Parent,
     attempts?: AttemptRecord[],
   ): Promise<StreamOutcome> {
     const route = this.route(routeName);
@@ -208,7 +208,7 @@ export class Router {
   async embeddings(
     routeName: string,
     request: EmbeddingRequest,
-    signal: AbortSignal,
+    signal: Parent,
     attempts?: AttemptRecord[],
   ): Promise<RouteOutcome & { response: EmbeddingResponse }> {
     const route = this.route(routeName);

@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeelConfig } from '../config/schema.ts';
+import { systemClock } from '../core/clock.ts';
 import { asKeelError, KeelError, toOpenAIError } from '../core/errors.ts';
 import { completionId } from '../core/ids.ts';
 import type { ChatChunk, ChatRequest, EmbeddingRequest } from '../core/types.ts';
 import { KilledError } from '../edge/kill/errors.ts';
 import { sseData } from '../providers/sse.ts';
+import { Timebox } from '../resilience/deadline.ts';
 import type { RouteOutcome, Router } from '../router/router.ts';
 import { type Edge, FREE_PASS, parsePriority } from './edge.ts';
 import { httpStatus } from './errors.ts';
@@ -21,14 +23,14 @@ export function outcomeHeaders(outcome: RouteOutcome): Record<string, string> {
   };
 }
 
-/** An AbortSignal that fires when the client goes away before the answer is complete. */
-export function clientSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished)
-      controller.abort(new KeelError('KEEL_CLIENT_CLOSED', 'client closed the connection'));
+/** An abort scope that fires when the client goes away before the answer is complete. */
+export function clientSignal(reply: FastifyReply): Timebox {
+  const scope = new Timebox(systemClock);
+  const raw = reply.raw;
+  raw.once('close', () => {
+    if (!raw.writableFinished) scope.abort(new KeelError('KEEL_CLIENT_CLOSED', 'client closed the connection'));
   });
-  return controller.signal;
+  return scope;
 }
 
 /** A record for the trace of a request whose route is known; the handler fills in the rest. */
@@ -96,7 +98,7 @@ interface Call {
 export async function gated<T>(
   deps: HandlerDeps,
   call: Call,
-  work: (rec: RequestRecord, signal: AbortSignal) => Promise<T>,
+  work: (rec: RequestRecord, signal: Timebox) => Promise<T>,
 ): Promise<T> {
   const { request, reply, body } = call;
   const key = request.keelKey;
@@ -115,7 +117,10 @@ export async function gated<T>(
         request: body,
         priority: parsePriority(request.headers['x-keel-priority']),
         deadlineAt: Date.now() + route.config.deadlineMs,
-        signal,
+        // Only a request that has to queue needs a platform signal: made on first read.
+        get signal() {
+          return signal.signal;
+        },
       });
       rec.pass = pass instanceof Promise ? await pass : pass;
       if (rec.pass !== FREE_PASS) reply.headers(rec.pass.headers);
@@ -202,7 +207,7 @@ interface StreamCall {
   body: ChatRequest;
   request: FastifyRequest;
   reply: FastifyReply;
-  signal: AbortSignal;
+  signal: Timebox;
   rec: RequestRecord;
 }
 

@@ -59,18 +59,25 @@ export class SqliteTraceStore implements TraceStore {
       db.close();
       throw err;
     }
-    const insertTrace = db.prepare<Value[]>(
-      `INSERT OR REPLACE INTO traces (${TRACE_COLUMNS.join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`,
-    );
+    const values = `(${TRACE_COLUMNS.join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`;
+    const insertTrace = db.prepare<Value[]>(`INSERT INTO traces ${values}`);
+    const replaceTrace = db.prepare<Value[]>(`INSERT OR REPLACE INTO traces ${values}`);
     const deleteSpans = db.prepare<[string]>('DELETE FROM spans WHERE trace_id = ?');
     const insertSpan = db.prepare<Value[]>(
       `INSERT INTO spans (${SPAN_COLUMNS.join(', ')}) VALUES (${SPAN_COLUMNS.map(() => '?').join(', ')})`,
     );
     this.write = db.transaction((traces: Trace[]) => {
       for (const t of traces) {
-        // A client may reuse an x-request-id: the later trace replaces the earlier, spans included.
-        insertTrace.run(...traceValues(t));
-        deleteSpans.run(t.id);
+        const row = traceValues(t);
+        try {
+          insertTrace.run(...row);
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw err;
+          // A client may reuse an x-request-id: the later trace replaces the earlier, spans included.
+          // Rare, so the common insert does not pay for a DELETE.
+          replaceTrace.run(...row);
+          deleteSpans.run(t.id);
+        }
         for (const values of spanValues(t)) insertSpan.run(...values);
       }
     });

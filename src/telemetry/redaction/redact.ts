@@ -8,9 +8,23 @@ export const DROPPED_BODY = '[dropped]';
 export const REDACTION_FAILED = '[dropped: redaction failed]';
 const MAX_DEPTH = 64;
 
+/**
+ * Every detector needs one of these to match: a digit (cards, phones, IBANs, ids, IPs), `@` (email),
+ * `:` or `=` (URL passwords, IPv6, key=value secrets), `_`, a hyphen inside a word or `-----` (vendor
+ * token prefixes, PEM), the letter-only token prefixes (AKIA, ASIA, AIza, eyJ), or a password / bearer
+ * / authorization word. Text with none of them (most prose) skips the ~20 detectors.
+ */
+const MAY_HOLD_PII = /[\d@=:_]|\w-\w|-----|AKIA|ASIA|AIza|eyJ/;
+const MAY_HOLD_SECRET_WORD = /pass|pwd|bearer|authoriz/i;
+
+export function mayHoldPii(text: string): boolean {
+  return MAY_HOLD_PII.test(text) || MAY_HOLD_SECRET_WORD.test(text);
+}
+
 /** All detected entities, non-overlapping, in text order. Lower priority wins, then earlier, then longer. */
 export function detect(text: string): Span[] {
   const candidates: Span[] = [];
+  if (!mayHoldPii(text)) return candidates;
   detectSecrets(text, candidates);
   detectStructured(text, candidates);
   if (candidates.length === 0) return candidates;
