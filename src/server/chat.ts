@@ -28,7 +28,8 @@ export function clientSignal(reply: FastifyReply): Timebox {
   const scope = new Timebox(systemClock);
   const raw = reply.raw;
   raw.once('close', () => {
-    if (!raw.writableFinished) scope.abort(new KeelError('KEEL_CLIENT_CLOSED', 'client closed the connection'));
+    if (!raw.writableFinished)
+      scope.abort(new KeelError('KEEL_CLIENT_CLOSED', 'client closed the connection'));
   });
   return scope;
 }
