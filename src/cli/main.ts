@@ -3,6 +3,9 @@ import { registerChaosCommands } from '../chaos/cli.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { startGateway } from '../server/gateway.ts';
 import { registerControlCommands } from './control.ts';
+import { registerPromptCommands } from './prompts.ts';
+import { registerReleaseCommands } from './release.ts';
+import { registerReviewCommands } from './review.ts';
 import { registerTraceCommands } from './traces.ts';
 
 function port(value: string): number {
@@ -87,6 +90,9 @@ export async function main(argv: string[]): Promise<void> {
   registerTraceCommands(program);
   registerControlCommands(program);
   registerChaosCommands(program);
+  registerPromptCommands(program);
+  registerReleaseCommands(program);
+  registerReviewCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { featuresSchema } from '../features/config.ts';
 
 /**
  * keel.yaml, as zod schemas: the single source of truth for the config's shape, its defaults and its
@@ -256,6 +257,9 @@ export const configSchema = z.strictObject({
   providers: z.record(z.string(), providerSchema),
   models: z.record(z.string(), modelSchema),
   routes: z.record(z.string(), routeSchema),
+  features: featuresSchema
+    .default({})
+    .describe('named units of LLM behaviour: a prompt, a route, an output contract, guards, fallbacks'),
 });
 
 export type KeelConfig = z.infer<typeof configSchema>;

@@ -1,3 +1,4 @@
+import { compileFeatures, featureReferenceProblems } from '../features/config.ts';
 import type { PathProblem } from './interpolate.ts';
 import type { KeelConfig } from './schema.ts';
 import { didYouMean } from './suggest.ts';
@@ -70,6 +71,16 @@ export function crossCheck(config: KeelConfig, env: Record<string, string | unde
     });
     if (route.hedgeAfterMs !== undefined && route.hedgeAfterMs >= route.deadlineMs) {
       problems.push({ path: `routes.${name}.hedgeAfterMs`, problem: 'must be below deadlineMs' });
+    }
+  }
+
+  problems.push(...featureReferenceProblems(config.features, new Set(Object.keys(config.routes))));
+  for (const [name, feature] of Object.entries(config.features)) {
+    try {
+      compileFeatures({ [name]: feature });
+    } catch (err) {
+      const [path = `features.${name}`, ...rest] = (err as Error).message.split(': ');
+      problems.push({ path, problem: rest.join(': ') });
     }
   }
 

@@ -222,6 +222,41 @@ export const ERROR_CODES = {
     type: 'api_error',
     doc: 'An attempt Keel cancelled itself (it lost a hedge race); recorded in the trace, never sent to a client.',
   },
+  KEEL_FEATURE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    breaker: false,
+    type: 'not_found_error',
+    doc: 'No feature of that name is declared (`features.NAME` in the config).',
+  },
+  KEEL_GUARD_BLOCKED: {
+    status: 400,
+    retryable: false,
+    breaker: false,
+    type: 'invalid_request_error',
+    doc: 'An input guard (PII, prompt injection, deny list, topics) refused the request; the message names the guard, never the matched text. A policy guard may answer 403.',
+  },
+  KEEL_OUTPUT_BLOCKED: {
+    status: 502,
+    retryable: false,
+    breaker: false,
+    type: 'api_error',
+    doc: "An output guard withheld the model's answer; the trace says which guard and why.",
+  },
+  KEEL_PROMPT_UNAVAILABLE: {
+    status: 503,
+    retryable: false,
+    breaker: false,
+    type: 'service_unavailable',
+    doc: "The feature's prompt label points at no version and no version is known to be good.",
+  },
+  KEEL_FEATURE_FAILED: {
+    status: 502,
+    retryable: false,
+    breaker: false,
+    type: 'api_error',
+    doc: 'Every attempt, retry and fallback of a feature failed to produce an answer that meets its contract; the message lists the steps.',
+  },
   KEEL_INTERNAL: {
     status: 500,
     retryable: false,
@@ -243,6 +278,8 @@ export interface KeelErrorOptions {
   retryAfterMs?: number;
   /** The field of the request the problem is about (for 4xx). */
   param?: string;
+  /** Overrides the code's status where the code allows two (a policy guard's 403). */
+  status?: number;
 }
 
 export class KeelError extends Error {
@@ -261,7 +298,7 @@ export class KeelError extends Error {
     const spec: ErrorSpec = ERROR_CODES[code];
     this.name = 'KeelError';
     this.code = code;
-    this.status = spec.status;
+    this.status = options.status ?? spec.status;
     this.retryable = spec.retryable;
     this.countsForBreaker = spec.breaker;
     this.type = spec.type;

@@ -9,6 +9,7 @@ import { gatewayKeyCheck } from './auth.ts';
 import { chatHandler, gated, outcomeHeaders } from './chat.ts';
 import type { Edge } from './edge.ts';
 import { errorHandler, sendError } from './errors.ts';
+import { FEATURE_MODEL_PREFIX, type FeatureRuntime, featureHandler } from './features.ts';
 import { parseEmbeddingRequest } from './schemas.ts';
 import type { RequestRecord } from './tracing.ts';
 
@@ -29,6 +30,8 @@ export interface AppOptions {
   /** Receives each request's record after it is answered (tracing, metrics). */
   onTrace?: ((rec: RequestRecord) => void) | undefined;
   admin?: AdminOptions;
+  /** Features (`/v1/features/:name`, `model: "feature:NAME"`); absent in bare test apps. */
+  features?: FeatureRuntime | undefined;
 }
 
 /** The Fastify app: OpenAI-compatible routes, health, and one error shape for everything. */
@@ -91,11 +94,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (request.url.startsWith('/v1/')) check(request.headers.authorization);
     });
   }
-  const deps = { live, edge, onTrace: options.onTrace };
+  const deps = { live, edge, onTrace: options.onTrace, features: options.features };
 
   app.setErrorHandler(errorHandler(limit));
   app.setNotFoundHandler((request, reply) => {
     const known = ['/v1/chat/completions', '/v1/embeddings', '/v1/models'];
+    if (request.url.startsWith('/v1/features/') && request.method !== 'POST') known.push(request.url);
     const code = known.includes(request.url.split('?')[0] ?? '')
       ? 'KEEL_METHOD_NOT_ALLOWED'
       : 'KEEL_NOT_FOUND';
@@ -103,6 +107,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   app.post('/v1/chat/completions', chatHandler(deps));
+
+  const featureDeps = deps.features ? { ...deps, features: deps.features } : undefined;
+  app.post<{ Params: { name: string } }>('/v1/features/:name', async (request, reply) => {
+    if (!featureDeps) throw new KeelError('KEEL_FEATURE_NOT_FOUND', 'this gateway serves no features');
+    return featureHandler(featureDeps)(request, reply);
+  });
 
   app.post('/v1/embeddings', async (request, reply) => {
     const body = parseEmbeddingRequest(request.body);
@@ -120,13 +130,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.get('/v1/models', async () => ({
     object: 'list',
-    data: [...live.router.routes.values()].map((route) => ({
-      id: route.name,
-      object: 'model',
-      created: 0,
-      owned_by: 'keel',
-      description: route.config.description ?? null,
-    })),
+    data: [
+      ...[...live.router.routes.values()].map((route) => ({
+        id: route.name,
+        object: 'model',
+        created: 0,
+        owned_by: 'keel',
+        description: route.config.description ?? null,
+      })),
+      ...Object.entries(live.config.features).map(([name, feature]) => ({
+        id: `${FEATURE_MODEL_PREFIX}${name}`,
+        object: 'model',
+        created: 0,
+        owned_by: 'keel',
+        description: feature.description ?? null,
+      })),
+    ],
   }));
 
   app.get('/healthz', async () => ({ status: 'ok' }));

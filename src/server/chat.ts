@@ -10,6 +10,7 @@ import { Timebox } from '../resilience/deadline.ts';
 import type { RouteOutcome, Router } from '../router/router.ts';
 import { type Edge, FREE_PASS, parsePriority } from './edge.ts';
 import { httpStatus } from './errors.ts';
+import { FEATURE_MODEL_PREFIX, type FeatureRuntime, featureChat } from './features.ts';
 import { parseChatRequest } from './schemas.ts';
 import { callerTags, type RequestRecord } from './tracing.ts';
 
@@ -82,6 +83,7 @@ export interface HandlerDeps {
   live: { router: Router; config: KeelConfig };
   edge?: Edge | undefined;
   onTrace?: ((rec: RequestRecord) => void) | undefined;
+  features?: FeatureRuntime | undefined;
 }
 
 interface Call {
@@ -133,6 +135,9 @@ export async function gated<T>(
 export function chatHandler(deps: HandlerDeps) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const body = parseChatRequest(request.body);
+    if (deps.features && body.model.startsWith(FEATURE_MODEL_PREFIX)) {
+      return featureChat({ ...deps, features: deps.features }, request, reply, body);
+    }
     try {
       return await gated(deps, { request, reply, endpoint: 'chat', body }, async (rec, signal) => {
         rec.stream = body.stream === true;

@@ -1,14 +1,20 @@
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Chaos, createChaos } from '../chaos/setup.ts';
 import { ConfigReloader } from '../config/reload.ts';
 import type { KeelConfig } from '../config/schema.ts';
 import type { Clock } from '../core/clock.ts';
+import { openPromptStore } from '../prompts/open-store.ts';
+import { PromptRegistry } from '../prompts/registry.ts';
 import { createProviders } from '../providers/registry.ts';
+import { openReviewStore } from '../review/open-store.ts';
 import { Router } from '../router/router.ts';
 import { PriceBook } from '../telemetry/cost.ts';
 import { buildApp } from './app.ts';
 import { adminGuard, registerControlAdmin } from './control-admin.ts';
 import { Edge } from './edge.ts';
+import { registerFeatureAdmin } from './feature-admin.ts';
+import { createFeatureRuntime, type FeatureRuntime } from './features.ts';
 import { pricesOf, setupTelemetry, type Telemetry } from './telemetry.ts';
 
 export interface GatewayOptions {
@@ -35,7 +41,23 @@ export interface Gateway {
   /** Runtime fault injection; active only with chaos.enabled in keel.yaml. */
   chaos: Chaos;
   reloader: ConfigReloader | undefined;
+  /** Features, the prompt registry and the review queue. */
+  features: FeatureRuntime;
+  prompts: PromptRegistry;
   close(): Promise<void>;
+}
+
+/** Prompts and the review queue live next to the control store (or in memory with it). */
+function featureStores(config: KeelConfig) {
+  const control = config.control.store;
+  if (control.type === 'memory') {
+    return { prompts: openPromptStore({ type: 'memory' }), review: openReviewStore({ type: 'memory' }) };
+  }
+  const dir = dirname(control.path);
+  return {
+    prompts: openPromptStore({ type: 'sqlite', path: join(dir, 'prompts.db') }),
+    review: openReviewStore({ type: 'sqlite', path: join(dir, 'review.db') }),
+  };
 }
 
 /**
@@ -66,6 +88,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   const live = { config: options.config, router: makeRouter(options.config) };
   const telemetry = setupTelemetry(live, { env, prices, onError });
+  const stores = featureStores(options.config);
+  const prompts = new PromptRegistry(stores.prompts);
+  const features = createFeatureRuntime({ live, prompts, review: stores.review, prices });
 
   const app = buildApp({
     live,
@@ -73,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     apiKey: env[options.config.server.apiKeyEnv],
     logger: options.logger ?? true,
     onTrace: telemetry.onTrace,
+    features,
     admin: { store: telemetry.store, metrics: telemetry.metrics, adminKey: env.KEEL_ADMIN_KEY },
   });
   log = (err, where) => app.log.warn({ err, where }, 'background failure');
@@ -90,6 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           live.config = config;
           edge.apply(config);
           telemetry.apply(config, live.router);
+          features.apply(config);
           setTimeout(() => void old.close(), 60_000).unref();
           app.log.info({ routes: Object.keys(config.routes) }, 'config applied');
         },
@@ -110,6 +137,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     knownRoutes: () => Object.keys(live.config.routes),
     knownTargets: () => Object.keys(live.config.models),
   });
+  registerFeatureAdmin(app, {
+    prompts,
+    review: stores.review,
+    releases: features.releases,
+    guard: adminGuard(env.KEEL_ADMIN_KEY),
+    knownFeatures: () => Object.keys(live.config.features),
+  });
 
   const host = options.host ?? options.config.server.host;
   await app.listen({ host, port: options.port ?? options.config.server.port });
@@ -127,9 +161,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     edge,
     chaos,
     reloader,
+    features,
+    prompts,
     async close() {
       reloader?.stop();
       await app.close();
+      await features.close();
+      await prompts.close();
+      await stores.review.close();
       await live.router.close();
       await telemetry.close();
       await edge.close();

@@ -8,7 +8,7 @@
  *   GET  /admin/review/export          resolved items as golden-dataset JSONL (?ids=a,b to pick;
  *                                      ?format=json for `{ cases }`)
  *   GET  /admin/review/:id             one item
- *   POST /admin/review/:id/resolve     { answer, note? } or { reject: true, note? }
+ *   POST /admin/review/:id/resolve     { answer: text | object, note? } or { reject: true, note? }
  *
  * Every route is behind `guard`; the reviewer is the x-keel-actor header (see control-admin.ts).
  * Items enqueued here pass through `redact` first, when given.
@@ -54,6 +54,7 @@ const enqueueBody = z.strictObject({
   feature: text(200).optional(),
   route: text(200).optional(),
   traceId: text(200).optional(),
+  promptVersion: text(100).optional(),
   input: z
     .strictObject({
       messages: z.array(message).min(1).max(500).optional(),
@@ -78,14 +79,14 @@ const exportQuery = z.strictObject({
 
 const resolveBody = z
   .strictObject({
-    answer: z.json().optional(),
+    answer: z.union([z.string(), z.record(z.string(), z.json())]).optional(),
     reject: z.literal(true).optional(),
     note: z.string().trim().min(1).max(2000).optional(),
   })
   .superRefine((b, ctx) => {
     if (b.answer !== undefined && b.reject !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['reject'], message: 'give an answer or reject: true, not both' });
-    } else if (b.reject === undefined && (b.answer === undefined || b.answer === null)) {
+    } else if (b.reject === undefined && b.answer === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['answer'],
@@ -150,7 +151,7 @@ export function registerReviewAdmin(app: FastifyInstance, options: ReviewAdminOp
     const body = parseBody<z.infer<typeof resolveBody>>(resolveBody, request.body);
     const resolution: Resolution = body.reject
       ? { reject: true, note: body.note }
-      : { answer: body.answer, note: body.note };
+      : { answer: body.answer!, note: body.note };
     const who = actorOf(request);
     const item = await store.resolve(idParam(request), resolution, { who, at: clock.now() });
     await audit?.append({

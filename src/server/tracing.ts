@@ -26,6 +26,18 @@ export interface RequestRecord {
   response?: unknown;
   /** Streams: the text the client received, for token estimates when the upstream sent no usage. */
   streamedText?: string | undefined;
+  /** A feature call's decision (pass / retry / fallback), its steps, prompt version and validations. */
+  featureRun?:
+    | {
+        decision: string;
+        steps: string[];
+        promptVersion?: string;
+        releaseArm?: string;
+        answeredBy?: string;
+        reviewId?: string;
+        validation?: unknown[];
+      }
+    | undefined;
   /** What the edge let the request through with; settled with the trace's tokens and cost. */
   pass?: Pass | undefined;
 }
@@ -148,6 +160,14 @@ export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): 
     slots: {},
     request: rec.request,
   };
+  if (rec.featureRun) {
+    const { steps, promptVersion, validation, ...feature } = rec.featureRun;
+    trace.decisionPath.push(...steps.map((line) => `feature ${line}`));
+    trace.decisionPath.push(`feature decision: ${feature.decision}`);
+    if (promptVersion !== undefined) trace.slots.promptVersion = promptVersion;
+    if (validation !== undefined) trace.slots.validation = validation;
+    trace.slots.feature = feature;
+  }
   if (rec.response !== undefined) trace.response = rec.response;
   if (rec.feature !== undefined) trace.feature = rec.feature;
   if (rec.user !== undefined) trace.user = rec.user;

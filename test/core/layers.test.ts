@@ -23,7 +23,13 @@ function imports(file: string): string[] {
 /** Which top-level folders each layer may import (ARCHITECTURE.md's module table). */
 const allowed: Record<string, string[]> = {
   core: ['core'],
-  config: ['core', 'config'],
+  // The config schema embeds the feature schema (features/config.ts: zod + ajv, core only).
+  config: ['core', 'config', 'features'],
+  features: ['core', 'features'],
+  prompts: ['core', 'prompts', 'store'],
+  review: ['core', 'review', 'store'],
+  guards: ['core', 'guards', 'telemetry'],
+  evals: ['core', 'evals'],
   providers: ['core', 'providers', 'config'],
   resilience: ['core', 'resilience'],
   router: ['core', 'resilience', 'providers', 'router', 'config'],

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import type { Gateway } from '../../src/server/gateway.ts';
+import { gatewayFromYaml, waitForTrace } from '../helpers/gateway.ts';
+import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
+
+/** The parts of a /v1/features answer (or error) the tests read. */
+interface FeatureAnswer {
+  output?: unknown;
+  decision?: string;
+  route?: string;
+  review_id?: string;
+  error: { message: string };
+}
+
+const ORDER = JSON.stringify({ order_id: 'A-1001' });
+
+/** The system text of a request, to script answers by what Keel asked. */
+function systemText(body: Record<string, unknown>): string {
+  const messages = body.messages as Array<{ role: string; content: string }>;
+  return messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n');
+}
+
+describe('features end to end (real HTTP, mock upstreams)', () => {
+  let main: MockUpstream;
+  let safe: MockUpstream;
+  let gw: Gateway;
+  /** What the main upstream answers, by test. */
+  let mainAnswer: (body: Record<string, unknown>) => string = () => ORDER;
+
+  before(async () => {
+    main = await startMockUpstream((_n, body) => ({ kind: 'ok', text: mainAnswer(body) }));
+    safe = await startMockUpstream(() => ({ kind: 'ok', text: ORDER }));
+    gw = await gatewayFromYaml(`
+providers:
+  up1: { type: openai, baseUrl: "${main.url}" }
+  up2: { type: openai, baseUrl: "${safe.url}" }
+models:
+  main: { provider: up1, model: main-model }
+  safe: { provider: up2, model: safe-model }
+routes:
+  main: { targets: [{ model: main, retry: { max: 0 } }] }
+  safe: { targets: [{ model: safe, retry: { max: 0 } }] }
+features:
+  extract:
+    route: main
+    messages:
+      - { role: system, content: "Extract the order id. Answer JSON." }
+      - { role: user, content: "{{text}}" }
+    contract:
+      schema:
+        type: object
+        required: [order_id]
+        additionalProperties: false
+        properties: { order_id: { type: string, pattern: "^[A-Z]-[0-9]+$" } }
+    retries: 2
+    fallback: [{ route: safe }]
+  escalating:
+    route: main
+    messages:
+      - { role: user, content: "{{text}}" }
+    contract: { schema: { type: object, required: [order_id] } }
+    retries: 1
+    fallback: [{ escalate: true }]
+`);
+  });
+
+  after(async () => {
+    await gw.close();
+    await main.close();
+    await safe.close();
+  });
+
+  async function call(feature: string, body: unknown) {
+    const res = await fetch(`${gw.url}/v1/features/${feature}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { res, json: (await res.json()) as FeatureAnswer };
+  }
+
+  it('pass: a valid first answer is the output, parsed', async () => {
+    mainAnswer = () => ORDER;
+    const { res, json } = await call('extract', { variables: { text: 'where is A-1001?' } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(json.output, { order_id: 'A-1001' });
+    assert.equal(json.decision, 'pass');
+    assert.match(res.headers.get('x-keel-decision') ?? '', /^pass; attempt:pass$/);
+    assert.equal(res.headers.get('x-keel-feature'), 'extract');
+  });
+
+  it('retry: invalid JSON, then valid; the retry restates the schema, feeds back the error, cools down', async () => {
+    const before = main.received.length;
+    mainAnswer = (body) =>
+      systemText(body).includes('order_id') && body.temperature !== undefined ? ORDER : 'A-1001, I think';
+    const { res, json } = await call('extract', { variables: { text: 'order A-1001 please' } });
+    assert.equal(res.status, 200, JSON.stringify(json));
+    assert.equal(json.decision, 'retry');
+    assert.deepEqual(json.output, { order_id: 'A-1001' });
+    assert.match(res.headers.get('x-keel-decision') ?? '', /^retry; attempt:not_json retry:pass$/);
+    const sent = main.received.slice(before).map((r) => r.body);
+    assert.equal(sent.length, 2);
+    // The first call asked for structured output; the retry told the model what was wrong.
+    assert.equal((sent[0]!.response_format as { type: string }).type, 'json_schema');
+    assert.match(systemText(sent[1]!), /order_id/);
+    assert.ok((sent[1]!.temperature as number) <= 0.2);
+
+    const trace = await waitForTrace(gw, res.headers.get('x-request-id')!);
+    assert.equal(trace.feature, 'extract');
+    assert.equal(trace.slots.feature?.decision, 'retry');
+    assert.equal(trace.spans.length, 2);
+    assert.ok(
+      trace.decisionPath.some((line) => /feature attempt .*not_json/.test(line)),
+      trace.decisionPath.join('\n'),
+    );
+    const validation = trace.slots.validation as Array<{ ok: boolean }>;
+    assert.deepEqual(
+      validation.map((v) => v.ok),
+      [false, true],
+    );
+  });
+
+  it('fallback: an answer that never meets the contract goes to the safer route, which is validated too', async () => {
+    mainAnswer = () => JSON.stringify({ order_id: 'not an id' });
+    const safeBefore = safe.received.length;
+    const { res, json } = await call('extract', { variables: { text: 'A-1001' } });
+    assert.equal(res.status, 200, JSON.stringify(json));
+    assert.equal(json.decision, 'fallback');
+    assert.equal(json.route, 'safe');
+    assert.deepEqual(json.output, { order_id: 'A-1001' });
+    assert.equal(safe.received.length, safeBefore + 1);
+    assert.match(
+      res.headers.get('x-keel-decision') ?? '',
+      /^fallback; attempt:schema retry:schema retry:schema .*fallback-route:pass$/,
+    );
+  });
+
+  it('escalation: 202 with a review id; the queued input is redacted', async () => {
+    mainAnswer = () => 'no JSON here';
+    const { res, json } = await call('escalating', {
+      variables: { text: 'mail me at jane.doe@example.com about my order' },
+    });
+    assert.equal(res.status, 202, JSON.stringify(json));
+    assert.equal(json.decision, 'fallback');
+    assert.equal(typeof json.review_id, 'string');
+    const item = (await (await fetch(`${gw.url}/admin/review/${json.review_id}`)).json()) as {
+      feature?: string;
+      item?: { feature?: string };
+    };
+    const stored = JSON.stringify(item);
+    assert.doesNotMatch(stored, /jane\.doe@example\.com/);
+    assert.match(stored, /<EMAIL_1>/);
+    assert.equal(item.feature ?? item.item?.feature, 'escalating');
+  });
+
+  it('a missing variable is a 400 naming it; an unknown feature is a 404', async () => {
+    const missing = await call('extract', { variables: {} });
+    assert.equal(missing.res.status, 400);
+    assert.match(missing.json.error.message, /variables\.text/);
+    const unknown = await call('nope', { variables: {} });
+    assert.equal(unknown.res.status, 404);
+    assert.match(unknown.json.error.message, /feature "nope"/);
+  });
+
+  it('OpenAI clients call a feature as model "feature:NAME" with variables in extra_body', async () => {
+    mainAnswer = () => ORDER;
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const { data, response } = await client.chat.completions
+      .create({
+        model: 'feature:extract',
+        messages: [{ role: 'user', content: 'hello' }],
+        // @ts-expect-error: Keel's extra field for prompt variables
+        variables: { text: 'A-1001' },
+      })
+      .withResponse();
+    assert.equal(data.choices[0]?.message.content, ORDER);
+    assert.equal(data.model, 'feature:extract');
+    assert.match(response.headers.get('x-keel-decision') ?? '', /^pass/);
+    const models = await client.models.list();
+    assert.ok(models.data.some((m) => m.id === 'feature:extract'));
+  });
+});
