@@ -38,6 +38,8 @@ export interface TraceSlots {
   toolCalls?: unknown[];
   toolOutputs?: unknown[];
   validation?: unknown;
+  /** A feature call: its decision (pass / retry / fallback), release arm, who answered, review id. */
+  feature?: { decision: string; releaseArm?: string; answeredBy?: string; reviewId?: string };
 }
 
 export interface Trace {
