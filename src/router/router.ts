@@ -16,6 +16,9 @@ import { Chain, type ChainResult } from './chain.ts';
 import { orderByRank } from './order.ts';
 import type { AttemptRecord, Target } from './target.ts';
 
+export const MODEL_ROUTE_PREFIX = 'model:';
+const DIRECT_DEADLINE_MS = 60_000;
+
 export interface RouteRuntime {
   name: string;
   config: RouteConfig;
@@ -58,6 +61,8 @@ export interface TargetHealth {
 export class Router {
   readonly routes = new Map<string, RouteRuntime>();
   readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly directRoutes = new Map<string, RouteRuntime>();
+  private models: KeelConfig['models'] = {};
   private readonly clock: Clock;
   private readonly random: () => number;
 
@@ -73,6 +78,7 @@ export class Router {
       );
       this.breakers.set(modelName, new CircuitBreaker({ ...config.breaker, ...overrides }, this.clock));
     }
+    this.models = config.models;
     for (const [name, route] of Object.entries(config.routes)) {
       const targets = route.targets.map((t, i): Target => {
         const model = config.models[t.model]!;
@@ -98,7 +104,7 @@ export class Router {
   }
 
   route(name: string): RouteRuntime {
-    const route = this.routes.get(name);
+    const route = this.routes.get(name) ?? this.modelRoute(name);
     if (!route) {
       const known = [...this.routes.keys()].map((r) => `"${r}"`).join(', ');
       // The client's text is echoed only in part: a 200 KB model name does not come back 200 KB long.
@@ -110,6 +116,48 @@ export class Router {
           param: 'model',
         },
       );
+    }
+    return route;
+  }
+
+  /**
+   * `model:NAME` addresses one model directly (evals, debugging): a one-target route with no retries
+   * and no fallback, so what answers is that model or an error. Its breaker is the model's own.
+   */
+  private modelRoute(name: string): RouteRuntime | undefined {
+    if (!name.startsWith(MODEL_ROUTE_PREFIX)) return undefined;
+    const modelName = name.slice(MODEL_ROUTE_PREFIX.length);
+    const model = this.models[modelName];
+    const provider = this.options.providers.get(modelName);
+    if (!model || !provider) return undefined;
+    let route = this.directRoutes.get(modelName);
+    if (!route) {
+      const target: Target = {
+        name: modelName,
+        providerName: model.provider,
+        upstreamModel: model.model,
+        provider,
+        breaker: this.breakers.get(modelName)!,
+        settings: {
+          timeoutMs: DIRECT_DEADLINE_MS,
+          stallTimeoutMs: DIRECT_DEADLINE_MS,
+          retry: { max: 0, baseDelayMs: 100, maxDelayMs: 1000 },
+          weight: 1,
+          rank: 0,
+        },
+      };
+      route = {
+        name,
+        config: {
+          description: `the model ${modelName} alone`,
+          deadlineMs: DIRECT_DEADLINE_MS,
+          retryBudget: 0,
+          targets: [{ model: modelName, ...target.settings }],
+        } as RouteConfig,
+        targets: [target],
+        fixedOrder: [target],
+      };
+      this.directRoutes.set(modelName, route);
     }
     return route;
   }

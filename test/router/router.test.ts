@@ -260,3 +260,24 @@ describe('weighted load balancing', () => {
     assert.ok(share > 0.71 && share < 0.79, `a went first in ${share} of orders (expected 0.75)`);
   });
 });
+
+describe('model:NAME routes', () => {
+  test('address one model alone: no retry, no fallback; unknown models are not routes', async () => {
+    const { router, backup } = setup([{ fail: fail500 }], [{ ok: 'from backup' }]);
+    const signal = new AbortController().signal;
+    const ok = await router.chat('model:backup', { model: 'model:backup', messages: [] }, signal);
+    assert.equal(ok.target, 'backup');
+    assert.equal(ok.completion.choices[0]?.message.content, 'from backup');
+    assert.equal(backup.calls, 1);
+    // The primary alone fails: nothing falls back to the backup.
+    await assert.rejects(
+      router.chat('model:primary', { model: 'model:primary', messages: [] }, signal),
+      (err: KeelError) => err.code === 'KEEL_ALL_TARGETS_FAILED' && /primary: KEEL_UPSTREAM_ERROR/.test(err.message),
+    );
+    assert.equal(backup.calls, 1);
+    assert.throws(
+      () => router.route('model:nope'),
+      (err: KeelError) => err.code === 'KEEL_UNKNOWN_ROUTE',
+    );
+  });
+});
