@@ -70,6 +70,31 @@ export const featureConfigSchema = z
           .describe('this share of requests also runs the candidate in the background'),
       })
       .optional(),
+    evals: z
+      .strictObject({
+        refusal: z.boolean().default(true).describe('score 0 when the answer refuses'),
+        maxLatencyMs: z.number().positive().optional().describe('score 0 above this latency'),
+        maxCostUsd: z.number().positive().optional().describe('score 0 above this cost'),
+        length: z
+          .strictObject({
+            min: z.number().int().min(0).optional(),
+            max: z.number().int().positive().optional(),
+          })
+          .optional()
+          .describe('answer length bounds, in characters'),
+        judge: z
+          .strictObject({
+            route: z.string().min(1),
+            rubric: z.string().min(1).describe('what a good answer is, for the judge (scores 1..5)'),
+            sample: z.number().min(0).max(1).default(0.1).describe('share of requests judged'),
+          })
+          .optional()
+          .describe('LLM-as-judge on a sample, off the request path'),
+      })
+      .optional()
+      .describe(
+        'online evaluation: heuristics on every request, a judge on a sample; scores go on the trace',
+      ),
     placeholders: z
       .enum(['restore', 'keep'])
       .default('restore')
@@ -170,6 +195,8 @@ export function featureReferenceProblems(
     feature.fallback.forEach((step, i) => {
       if ('route' in step) check(step.route, `features.${name}.fallback[${i}].route`);
     });
+    const judgeRoute = feature.evals?.judge?.route;
+    if (judgeRoute !== undefined) check(judgeRoute, `features.${name}.evals.judge.route`);
     const shadowRoute = feature.release?.shadow?.route;
     if (shadowRoute !== undefined) check(shadowRoute, `features.${name}.release.shadow.route`);
   }

@@ -26,6 +26,7 @@ import { costUsd, type PriceBook } from '../telemetry/cost.ts';
 import { redactDeep } from '../telemetry/redaction.ts';
 import { clientSignal, type HandlerDeps, traced } from './chat.ts';
 import { FREE_PASS, parsePriority } from './edge.ts';
+import { OnlineEvaluator } from './online-evals.ts';
 import { parseBody } from './schemas.ts';
 import { callerTags, type RequestRecord } from './tracing.ts';
 
@@ -42,6 +43,7 @@ export interface FeatureRuntimeOptions {
 /** The feature service of one gateway, with the logs `keel release status` reads. */
 export interface FeatureRuntime {
   service: FeatureService;
+  online: OnlineEvaluator;
   releases: ReleaseLog;
   shadow: ShadowRunner;
   /** A reloaded config's features. */
@@ -96,6 +98,7 @@ export function createFeatureRuntime(options: FeatureRuntimeOptions): FeatureRun
   });
   return {
     service,
+    online: new OnlineEvaluator(options.live),
     releases,
     shadow,
     apply: (config) => service.replace(compileFeatures(config.features)),
@@ -200,6 +203,15 @@ async function runFeature(
       );
       recordFeature(rec, result);
       rec.status = result.status;
+      const scored = {
+        feature: call.name,
+        requestId: rec.id,
+        variables: call.variables,
+        messages: call.messages,
+        result,
+      };
+      rec.evals = await deps.features.online.heuristics(feature.config, scored);
+      rec.pendingEvals = deps.features.online.judge(feature.config, scored);
       reply.headers(featureHeaders(call.name, result));
       return result;
     } catch (err) {

@@ -81,7 +81,18 @@ export function setupTelemetry(
         rec.pass?.done({ tokens: trace.tokensIn + trace.tokensOut, costUsd: trace.costUsd });
         metrics.observe(trace);
         // With no store and no exporter there is nowhere to write: skip redaction and queueing.
-        if (writes) recorder.record(trace);
+        if (!writes) return;
+        if (rec.pendingEvals === undefined) recorder.record(trace);
+        else {
+          // A judge verdict is coming (off the request path): store the trace with it.
+          void rec.pendingEvals.then(
+            (evals) => {
+              trace.slots.evals = [...(trace.slots.evals ?? []), ...evals];
+              recorder.record(trace);
+            },
+            () => recorder.record(trace),
+          );
+        }
       } catch (err) {
         rec.pass?.done({ tokens: 0, costUsd: 0 });
         options.onError?.(err, 'trace build');

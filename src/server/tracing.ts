@@ -3,7 +3,7 @@ import type { ChatMessage, Usage } from '../core/types.ts';
 import type { RouteOutcome } from '../router/router.ts';
 import type { AttemptRecord } from '../router/target.ts';
 import { costUsd, estimateTokens, type PriceBook } from '../telemetry/cost.ts';
-import type { Decision, Span, Trace } from '../telemetry/trace.ts';
+import type { Decision, EvaluationResult, Span, Trace } from '../telemetry/trace.ts';
 import type { Pass } from './edge.ts';
 
 /** What the HTTP layer knows about one request by the time it has answered. */
@@ -38,6 +38,10 @@ export interface RequestRecord {
         validation?: unknown[];
       }
     | undefined;
+  /** Online evaluation scores known when the answer is sent (heuristics). */
+  evals?: EvaluationResult[] | undefined;
+  /** A judge verdict still coming: the trace is stored once it is in (the answer does not wait). */
+  pendingEvals?: Promise<EvaluationResult[]> | undefined;
   /** What the edge let the request through with; settled with the trace's tokens and cost. */
   pass?: Pass | undefined;
 }
@@ -168,6 +172,7 @@ export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): 
     if (validation !== undefined) trace.slots.validation = validation;
     trace.slots.feature = feature;
   }
+  if (rec.evals !== undefined) trace.slots.evals = [...rec.evals];
   if (rec.response !== undefined) trace.response = rec.response;
   if (rec.feature !== undefined) trace.feature = rec.feature;
   if (rec.user !== undefined) trace.user = rec.user;

@@ -4,7 +4,7 @@ import { KeelError } from '../core/errors.ts';
  * shape, what "body text" means for search, and how stats figures are computed.
  */
 import type { Trace } from '../telemetry/trace.ts';
-import type { Stats, StatsRow, TraceQuery, TraceSummary } from './trace-store.ts';
+import type { ScoreRow, Stats, StatsRow, TraceQuery, TraceSummary } from './trace-store.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -200,6 +200,10 @@ export class StatsBuilder {
     users: new Map<string, Group>(),
     features: new Map<string, Group>(),
   };
+  private readonly scores = new Map<
+    string,
+    Omit<ScoreRow, 'mean' | 'passRate'> & { sum: number; passes: number; labelled: number }
+  >();
 
   addTrace(
     route: string,
@@ -220,6 +224,46 @@ export class StatsBuilder {
     if (caller.user) groupOf(this.callers.users, caller.user).add(outcome, fallback, costUsd, durationMs);
     if (caller.feature)
       groupOf(this.callers.features, caller.feature).add(outcome, fallback, costUsd, durationMs);
+  }
+
+  /** One online evaluation result of a feature call (`value` undefined: the scorer failed). */
+  addScore(
+    feature: string,
+    promptVersion: string,
+    metric: string,
+    value: number | undefined,
+    label: string | undefined,
+    at: number,
+  ): void {
+    const key = `${feature}\u0000${promptVersion}\u0000${metric}`;
+    let row = this.scores.get(key);
+    if (!row) {
+      row = {
+        feature,
+        promptVersion,
+        metric,
+        scored: 0,
+        errors: 0,
+        sum: 0,
+        passes: 0,
+        labelled: 0,
+        firstAt: at,
+        lastAt: at,
+      };
+      this.scores.set(key, row);
+    }
+    row.firstAt = Math.min(row.firstAt, at);
+    row.lastAt = Math.max(row.lastAt, at);
+    if (value === undefined || !Number.isFinite(value)) {
+      row.errors++;
+      return;
+    }
+    row.scored++;
+    row.sum += value;
+    if (label !== undefined) {
+      row.labelled++;
+      if (label === 'pass') row.passes++;
+    }
   }
 
   addSpan(
@@ -245,6 +289,16 @@ export class StatsBuilder {
       keys: costliest(this.callers.keys),
       users: costliest(this.callers.users),
       features: costliest(this.callers.features),
+      scores: [...this.scores.values()]
+        .sort(
+          (a, b) =>
+            a.feature.localeCompare(b.feature) || a.firstAt - b.firstAt || a.metric.localeCompare(b.metric),
+        )
+        .map(({ sum, passes, labelled, ...row }) => ({
+          ...row,
+          mean: row.scored > 0 ? sum / row.scored : null,
+          passRate: labelled > 0 ? passes / labelled : null,
+        })),
     };
   }
 }

@@ -19,8 +19,13 @@ import {
 } from './common.ts';
 import type { Stats, TracePage, TraceQuery, TraceStore } from './trace-store.ts';
 
-const addTrace = (stats: StatsBuilder, t: Trace) =>
+const addTrace = (stats: StatsBuilder, t: Trace) => {
   stats.addTrace(t.route, t.outcome, t.decision, t.costUsd, t.durationMs, t);
+  if (t.feature === undefined || !Array.isArray(t.slots.evals)) return;
+  for (const e of t.slots.evals) {
+    stats.addScore(t.feature, t.slots.promptVersion ?? '-', e.name, e.value, e.label, t.startedAt);
+  }
+};
 
 interface Entry {
   startedAt: number;

@@ -54,6 +54,24 @@ export interface Stats {
   keys: StatsRow[];
   users: StatsRow[];
   features: StatsRow[];
+  /** Online evaluation scores per feature, prompt version and metric, oldest version first. */
+  scores: ScoreRow[];
+}
+
+/** The mean of one online evaluation metric over one feature's prompt version, in the window. */
+export interface ScoreRow {
+  feature: string;
+  promptVersion: string;
+  metric: string;
+  /** Calls scored (errors not included). */
+  scored: number;
+  /** Scorer errors: counted, never averaged in as 0. */
+  errors: number;
+  mean: number | null;
+  /** Share of scored calls labelled pass, when the scorer labels. */
+  passRate: number | null;
+  firstAt: number;
+  lastAt: number;
 }
 
 /**

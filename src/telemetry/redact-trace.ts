@@ -28,7 +28,15 @@ export function redactTrace(trace: Trace, mode: BodyPolicyMode | undefined, salt
   for (const [k, v] of Object.entries(trace.slots ?? {}) as [keyof TraceSlots, unknown][]) {
     if (v === undefined) continue;
     if (k === 'promptVersion') slots.promptVersion = text(String(v));
-    else if (k === 'contextIds') slots.contextIds = (v as unknown[]).map((id) => text(String(id)));
+    else if (k === 'feature') slots.feature = v as NonNullable<TraceSlots['feature']>;
+    else if (k === 'evals') {
+      // Scores are metadata kept under every body policy; only their free text is redacted.
+      slots.evals = (v as NonNullable<TraceSlots['evals']>).map((e) => ({
+        ...e,
+        ...(e.explanation !== undefined ? { explanation: text(e.explanation) } : {}),
+        ...(e.error !== undefined ? { error: text(e.error) } : {}),
+      }));
+    } else if (k === 'contextIds') slots.contextIds = (v as unknown[]).map((id) => text(String(id)));
     else if (k === 'toolCalls' || k === 'toolOutputs') slots[k] = list(v as unknown[]);
     else (slots as Record<string, unknown>)[k] = body(v);
   }

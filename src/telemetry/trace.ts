@@ -31,6 +31,17 @@ export interface Span {
   chaos?: string;
 }
 
+/** One online evaluation score, in the OpenTelemetry GenAI `gen_ai.evaluation.result` shape. */
+export interface EvaluationResult {
+  name: string;
+  kind: 'heuristic' | 'judged';
+  /** 0..1; absent when the scorer could not score (then `error` says why: never a silent 0). */
+  value?: number;
+  label?: 'pass' | 'fail';
+  explanation?: string;
+  error?: string;
+}
+
 /** Named slots later capabilities fill (features, prompts, retrieval, tools, contracts). */
 export interface TraceSlots {
   promptVersion?: string;
@@ -38,6 +49,8 @@ export interface TraceSlots {
   toolCalls?: unknown[];
   toolOutputs?: unknown[];
   validation?: unknown;
+  /** Online evaluation scores (gen_ai.evaluation.result): heuristics on every call, a judge on a sample. */
+  evals?: EvaluationResult[];
   /** A feature call: its decision (pass / retry / fallback), release arm, who answered, review id. */
   feature?: { decision: string; releaseArm?: string; answeredBy?: string; reviewId?: string };
 }

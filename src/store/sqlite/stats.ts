@@ -18,11 +18,20 @@ type TraceRow = [
   user: string | null,
   feature: string | null,
 ];
+type ScoreRow = [
+  feature: string,
+  promptVersion: string | null,
+  metric: string,
+  value: number | null,
+  label: string | null,
+  startedAt: number,
+];
 type SpanRow = [target: string, outcome: string, reason: string, costUsd: number, latencyMs: number | null];
 
 export class StatsQueries {
   private readonly traces: Database.Statement<[number, number], TraceRow>;
   private readonly spans: Database.Statement<[number, number], SpanRow>;
+  private readonly scores: Database.Statement<[number, number], ScoreRow>;
 
   constructor(db: Database.Database) {
     this.traces = db
@@ -37,6 +46,15 @@ export class StatsQueries {
          WHERE started_at >= ? AND started_at < ?`,
       )
       .raw(true);
+    // Online evaluation scores sit in the trace document (slots.evals): only feature calls are read.
+    this.scores = db
+      .prepare<[number, number], ScoreRow>(
+        `SELECT t.feature, json_extract(t.doc, '$.slots.promptVersion'), json_extract(e.value, '$.name'),
+                json_extract(e.value, '$.value'), json_extract(e.value, '$.label'), t.started_at
+         FROM traces AS t INDEXED BY traces_started, json_each(t.doc, '$.slots.evals') AS e
+         WHERE t.started_at >= ? AND t.started_at < ? AND t.feature IS NOT NULL`,
+      )
+      .raw(true);
   }
 
   run(since: number, until: number): Stats {
@@ -49,6 +67,9 @@ export class StatsQueries {
     }
     for (const [target, outcome, reason, cost, latency] of this.spans.iterate(since, until)) {
       stats.addSpan(target, outcome, reason, cost, latency);
+    }
+    for (const [feature, version, metric, value, label, at] of this.scores.iterate(since, until)) {
+      stats.addScore(feature, version ?? '-', metric, value ?? undefined, label ?? undefined, at);
     }
     return stats.build(since, until);
   }
