@@ -1,4 +1,5 @@
 import { compileFeatures, featureReferenceProblems } from '../features/config.ts';
+import { guardsConfigSchema } from '../guards/config.ts';
 import type { PathProblem } from './interpolate.ts';
 import type { KeelConfig } from './schema.ts';
 import { didYouMean } from './suggest.ts';
@@ -76,6 +77,15 @@ export function crossCheck(config: KeelConfig, env: Record<string, string | unde
 
   problems.push(...featureReferenceProblems(config.features, new Set(Object.keys(config.routes))));
   for (const [name, feature] of Object.entries(config.features)) {
+    if (feature.guards !== undefined) {
+      const parsed = guardsConfigSchema.safeParse(feature.guards);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          const at = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+          problems.push({ path: `features.${name}.guards${at}`, problem: issue.message });
+        }
+      }
+    }
     try {
       compileFeatures({ [name]: feature });
     } catch (err) {

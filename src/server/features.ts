@@ -26,6 +26,7 @@ import { costUsd, type PriceBook } from '../telemetry/cost.ts';
 import { redactDeep } from '../telemetry/redaction.ts';
 import { clientSignal, type HandlerDeps, traced } from './chat.ts';
 import { FREE_PASS, parsePriority } from './edge.ts';
+import { featureGuards } from './feature-guards.ts';
 import { OnlineEvaluator } from './online-evals.ts';
 import { parseBody } from './schemas.ts';
 import { callerTags, type RequestRecord } from './tracing.ts';
@@ -94,7 +95,7 @@ export function createFeatureRuntime(options: FeatureRuntimeOptions): FeatureRun
     review: reviewPort(options.review, { redact: redactReviewItem }),
     release: releases,
     shadow,
-    ...(options.guards ? { guards: options.guards } : {}),
+    guards: options.guards ?? featureGuards(),
   });
   return {
     service,

@@ -47,6 +47,30 @@ describe('config errors name the path and the fix', () => {
       'models.local.provider: unknown provider "simm" (did you mean "sim"?)',
     ],
     [
+      'a feature on an unknown route',
+      `${base('  r: { targets: [{ model: local }] }')}
+features:
+  f: { route: rr, messages: [{ role: user, content: hi }] }`,
+      undefined,
+      'features.f.route: unknown route "rr"; routes: "r"',
+    ],
+    [
+      'a feature whose contract is not a JSON Schema',
+      `${base('  r: { targets: [{ model: local }] }')}
+features:
+  f: { route: r, messages: [{ role: user, content: hi }], contract: { schema: { type: objekt } } }`,
+      undefined,
+      'features.f.contract.schema: not a valid JSON Schema',
+    ],
+    [
+      'a feature guard of an unknown type',
+      `${base('  r: { targets: [{ model: local }] }')}
+features:
+  f: { route: r, messages: [{ role: user, content: hi }], guards: { input: [{ type: pi, action: redact }] } }`,
+      undefined,
+      'features.f.guards.input[0].type',
+    ],
+    [
       'a misspelt key, with a suggestion',
       base('  r:\n    targets:\n      - { model: local, timeoutMS: 100 }'),
       undefined,

@@ -23,8 +23,8 @@ function imports(file: string): string[] {
 /** Which top-level folders each layer may import (ARCHITECTURE.md's module table). */
 const allowed: Record<string, string[]> = {
   core: ['core'],
-  // The config schema embeds the feature schema (features/config.ts: zod + ajv, core only).
-  config: ['core', 'config', 'features'],
+  // The config schema embeds the feature and guard schemas (zod + ajv; their modules import core only).
+  config: ['core', 'config', 'features', 'guards'],
   features: ['core', 'features'],
   prompts: ['core', 'prompts', 'store'],
   review: ['core', 'review', 'store'],
