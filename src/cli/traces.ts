@@ -117,6 +117,26 @@ export function renderStats(stats: Stats & { window: string }): string {
         ? ['', `${kind} (costliest 50)`, table(head, statsRows(stats[kind]))]
         : [],
     ),
+    ...((stats.scores ?? []).length > 0
+      ? [
+          '',
+          'online evaluation scores (per feature and prompt version, oldest version first)',
+          table(
+            ['feature', 'version', 'metric', 'scored', 'mean', 'pass', 'errors', 'first seen', 'last seen'],
+            stats.scores.map((r) => [
+              r.feature,
+              r.promptVersion,
+              r.metric,
+              String(r.scored),
+              r.mean === null ? '-' : r.mean.toFixed(3),
+              r.passRate === null ? '-' : `${(100 * r.passRate).toFixed(1)}%`,
+              String(r.errors),
+              when(r.firstAt),
+              when(r.lastAt),
+            ]),
+          ),
+        ]
+      : []),
   ].join('\n');
 }
 
