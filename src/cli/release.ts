@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { formatReleaseStatus, type ReleaseStatus } from '../features/release-stats.ts';
+import type { ShadowCounts } from '../features/shadow.ts';
 import { adminCall } from './control.ts';
 
 export function registerReleaseCommands(program: Command): void {
@@ -15,11 +16,22 @@ export function registerReleaseCommands(program: Command): void {
     .option('--url <url>', 'the running gateway', 'http://127.0.0.1:8080')
     .option('--json', 'print JSON')
     .action(async (feature: string, opts: { url: string; json?: boolean }) => {
-      const status = await adminCall<ReleaseStatus>(
+      const status = await adminCall<ReleaseStatus & { shadowRuns?: ShadowCounts }>(
         { url: opts.url },
         'GET',
         `/admin/releases/${encodeURIComponent(feature)}`,
       );
-      console.log(opts.json ? JSON.stringify(status, null, 2) : formatReleaseStatus(status));
+      if (opts.json) {
+        console.log(JSON.stringify(status, null, 2));
+        return;
+      }
+      console.log(formatReleaseStatus(status));
+      const runs = status.shadowRuns;
+      if (runs) {
+        console.log(
+          `shadow runs (all features): ${runs.completed} completed, ${runs.running} running, ` +
+            `${runs.dropped} dropped (runner busy), ${runs.failed} failed`,
+        );
+      }
     });
 }

@@ -1,7 +1,8 @@
 /**
  * The config `npm start` runs when no --config is given: no API keys needed. "primary" is a realistic
  * flaky model (errors, 429s, the odd hang and cut stream); "backup" is steady. The `chat` route falls
- * back from one to the other.
+ * back from one to the other. The `support-reply` feature answers once its prompt is pushed, with a 10%
+ * canary and a 20% shadow of the `staging` label.
  */
 export const DEFAULT_CONFIG_YAML = `
 server:
@@ -59,4 +60,22 @@ routes:
     description: embeddings from the simulated backup
     targets:
       - model: backup
+
+features:
+  support-reply:
+    description: first answer to a support ticket (keel prompts push examples/prompts/support-reply.yaml)
+    owner: support-team
+    prompt: { name: support-reply, label: production }
+    route: chat
+    contract: text
+    guards:
+      input:
+        - { type: pii, action: redact }
+        - { type: injection, action: block }
+    release:
+      canary: { percent: 10, by: user }
+      shadow: { percent: 20, label: staging }
+    evals:
+      maxLatencyMs: 8000
+      length: { min: 1, max: 4000 }
 `;

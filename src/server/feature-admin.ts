@@ -9,6 +9,7 @@ import { didYouMean } from '../config/suggest.ts';
 import { KeelError } from '../core/errors.ts';
 import type { AuditLog } from '../edge/audit/audit.ts';
 import type { ReleaseLog } from '../features/release-stats.ts';
+import type { ShadowCounts } from '../features/shadow.ts';
 import type { PromptRegistry } from '../prompts/registry.ts';
 import type { ReviewStore } from '../review/store.ts';
 import { redactReviewItem } from './features.ts';
@@ -19,6 +20,8 @@ export interface FeatureAdminOptions {
   prompts: PromptRegistry;
   review: ReviewStore;
   releases: ReleaseLog;
+  /** Shadow runs of every feature: started, dropped when the runner was busy, failed. */
+  shadowStats: () => ShadowCounts;
   guard: (request: FastifyRequest) => void | Promise<void>;
   audit?: Pick<AuditLog, 'append'> | undefined;
   /** Feature names of the running config (read per request: they change on reload). */
@@ -47,6 +50,6 @@ export function registerFeatureAdmin(app: FastifyInstance, options: FeatureAdmin
         { param: 'feature' },
       );
     }
-    return options.releases.status(name);
+    return { ...options.releases.status(name), shadowRuns: options.shadowStats() };
   });
 }

@@ -87,7 +87,7 @@ export function redactReviewItem(item: NewReviewItem): NewReviewItem {
 
 export function createFeatureRuntime(options: FeatureRuntimeOptions): FeatureRuntime {
   const releases = new ReleaseLog();
-  const shadow = new ShadowRunner({ sink: releases, clock: systemClock });
+  const shadow = new ShadowRunner({ sink: releases, clock: systemClock, maxConcurrent: 16 });
   const service = new FeatureService({
     features: compileFeatures(options.live.config.features),
     prompts: promptsPort(options.prompts),

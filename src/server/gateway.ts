@@ -141,6 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     prompts,
     review: stores.review,
     releases: features.releases,
+    shadowStats: () => features.shadow.stats,
     guard: adminGuard(env.KEEL_ADMIN_KEY),
     knownFeatures: () => Object.keys(live.config.features),
   });
