@@ -11,7 +11,7 @@ import type {
   ToolCall,
   Usage,
 } from '../core/types.ts';
-import { createAgent, postJson, readJson, streamError } from './http.ts';
+import { createAgent, postJson, postJsonRead, streamError } from './http.ts';
 import type { CallOptions, Provider } from './provider.ts';
 import { parseSse, type SseEvent } from './sse.ts';
 
@@ -525,8 +525,15 @@ export class AnthropicProvider implements Provider {
 
   async chat(request: ChatRequest, { model, signal }: CallOptions): Promise<ChatCompletion> {
     const body = toAnthropicRequest(request, model);
-    const response = await this.post(body, signal, 'application/json');
-    return fromAnthropicResponse(await readJson(response, signal));
+    return fromAnthropicResponse(
+      await postJsonRead({
+        url: this.url,
+        headers: { ...this.headers, accept: 'application/json' },
+        body: JSON.stringify(body),
+        signal,
+        dispatcher: this.agent,
+      }),
+    );
   }
 
   async *stream(request: ChatRequest, { model, signal }: CallOptions): AsyncGenerator<ChatChunk> {

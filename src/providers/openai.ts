@@ -7,7 +7,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '../core/types.ts';
-import { createAgent, postJson, readJson, streamError } from './http.ts';
+import { createAgent, postJson, postJsonRead, streamError } from './http.ts';
 import type { CallOptions, Provider } from './provider.ts';
 import { parseSse } from './sse.ts';
 
@@ -92,13 +92,14 @@ export class OpenAIProvider implements Provider {
   }
 
   async chat(request: ChatRequest, { model, signal }: CallOptions): Promise<ChatCompletion> {
-    const response = await this.post(
-      '/chat/completions',
-      { ...request, model, stream: false },
+    const body = await postJsonRead({
+      url: `${this.base}/chat/completions${this.query}`,
+      headers: { ...this.headers, accept: 'application/json' },
+      body: JSON.stringify({ ...request, model, stream: false }),
       signal,
-      'application/json',
-    );
-    return asCompletion(await readJson(response, signal));
+      dispatcher: this.agent,
+    });
+    return asCompletion(body);
   }
 
   async *stream(request: ChatRequest, { model, signal }: CallOptions): AsyncGenerator<ChatChunk> {
@@ -130,8 +131,13 @@ export class OpenAIProvider implements Provider {
   }
 
   async embeddings(request: EmbeddingRequest, { model, signal }: CallOptions): Promise<EmbeddingResponse> {
-    const response = await this.post('/embeddings', { ...request, model }, signal, 'application/json');
-    const body = await readJson(response, signal);
+    const body = await postJsonRead({
+      url: `${this.base}/embeddings${this.query}`,
+      headers: { ...this.headers, accept: 'application/json' },
+      body: JSON.stringify({ ...request, model }),
+      signal,
+      dispatcher: this.agent,
+    });
     if (!isObject(body) || !Array.isArray(body.data)) {
       throw new KeelError('KEEL_UPSTREAM_MALFORMED', 'upstream embeddings response has no data');
     }

@@ -12,7 +12,7 @@ import type { Provider } from '../providers/provider.ts';
 import { type BreakerState, CircuitBreaker } from '../resilience/circuit-breaker.ts';
 import { type Parent, Timebox } from '../resilience/deadline.ts';
 import { chatAttempt, oneShotAttempt, type StreamStart, streamAttempt } from './attempt.ts';
-import { Chain, type ChainResult } from './chain.ts';
+import { Chain, type ChainOptions, type ChainResult } from './chain.ts';
 import { orderByRank } from './order.ts';
 import type { AttemptRecord, Target } from './target.ts';
 
@@ -178,10 +178,7 @@ export class Router {
     deadline: { box: Timebox; deadlineAt: number; attempts: AttemptRecord[] | undefined },
     attempt: (target: Target, record: AttemptRecord, box: Timebox) => Promise<T>,
   ): Promise<ChainResult<T>> {
-    return new Chain<T>({
-      ...(deadline.attempts ? { attempts: deadline.attempts } : {}),
-      ...(this.options.targetDisabled ? { disabled: this.options.targetDisabled } : {}),
-      ...(this.options.chaosFault ? { chaos: this.options.chaosFault } : {}),
+    const options: ChainOptions<T> = {
       targets: route.fixedOrder ?? orderByRank(route.targets, this.random),
       attempt,
       scope: deadline.box,
@@ -190,7 +187,11 @@ export class Router {
       hedgeAfterMs: route.config.hedgeAfterMs,
       clock: this.clock,
       random: this.random,
-    }).run();
+    };
+    if (deadline.attempts) options.attempts = deadline.attempts;
+    if (this.options.targetDisabled) options.disabled = this.options.targetDisabled;
+    if (this.options.chaosFault) options.chaos = this.options.chaosFault;
+    return new Chain<T>(options).run();
   }
 
   private outcome(route: RouteRuntime, result: ChainResult<unknown>): RouteOutcome {
