@@ -3,6 +3,7 @@ import { registerChaosCommands } from '../chaos/cli.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { startGateway } from '../server/gateway.ts';
 import { registerControlCommands } from './control.ts';
+import { registerEvalCommands } from './eval.ts';
 import { registerPromptCommands } from './prompts.ts';
 import { registerReleaseCommands } from './release.ts';
 import { registerReviewCommands } from './review.ts';
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<void> {
   registerPromptCommands(program);
   registerReleaseCommands(program);
   registerReviewCommands(program);
+  registerEvalCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -90,7 +90,10 @@ interface Call {
   request: FastifyRequest;
   reply: FastifyReply;
   endpoint: RequestRecord['endpoint'];
+  /** What admission and limits count (tokens, tools); its `model` is the route unless `feature` says. */
   body: ChatRequest | EmbeddingRequest;
+  /** A feature call: the edge gates the feature's route, and the trace keeps the feature's own body. */
+  feature?: { name: string; route: string; body: unknown; session?: string | undefined };
 }
 
 /**
@@ -103,20 +106,26 @@ export async function gated<T>(
   call: Call,
   work: (rec: RequestRecord, signal: Timebox) => Promise<T>,
 ): Promise<T> {
-  const { request, reply, body } = call;
+  const { request, reply, body, feature } = call;
+  const routeName = feature?.route ?? body.model;
   const key = request.keelKey;
-  if (key && deps.edge) deps.edge.keys.authorize(key, body.model);
-  const route = deps.live.router.route(body.model);
-  const rec = startRecord(request, call.endpoint, body.model, body.user);
+  if (key && deps.edge) deps.edge.keys.authorize(key, routeName);
+  const route = deps.live.router.route(routeName);
+  const rec = startRecord(request, call.endpoint, routeName, body.user);
+  if (feature) {
+    rec.feature = feature.name;
+    rec.request = feature.body;
+    if (feature.session !== undefined) rec.session = feature.session;
+  }
   if (key) rec.key = key.name;
   const tools = 'tools' in body ? body.tools?.map((t) => t.function.name) : undefined;
   return traced(rec, deps.onTrace, async () => {
     const signal = clientSignal(reply);
     if (deps.edge) {
-      deps.edge.kill.check({ route: body.model, feature: rec.feature, tools });
+      deps.edge.kill.check({ route: routeName, feature: rec.feature, tools });
       const pass = deps.edge.enter({
         key,
-        route: body.model,
+        route: routeName,
         request: body,
         priority: parsePriority(request.headers['x-keel-priority']),
         deadlineAt: Date.now() + route.config.deadlineMs,

@@ -24,12 +24,11 @@ import type { NewReviewItem, ReviewStore } from '../review/store.ts';
 import type { Router } from '../router/router.ts';
 import { costUsd, type PriceBook } from '../telemetry/cost.ts';
 import { redactDeep } from '../telemetry/redaction.ts';
-import { clientSignal, type HandlerDeps, traced } from './chat.ts';
-import { FREE_PASS, parsePriority } from './edge.ts';
+import { gated, type HandlerDeps } from './chat.ts';
 import { featureGuards } from './feature-guards.ts';
 import { OnlineEvaluator } from './online-evals.ts';
 import { parseBody } from './schemas.ts';
-import { callerTags, type RequestRecord } from './tracing.ts';
+import type { RequestRecord } from './tracing.ts';
 
 export const FEATURE_MODEL_PREFIX = 'feature:';
 
@@ -153,40 +152,16 @@ async function runFeature(
 ): Promise<FeatureResult> {
   const feature = deps.features.service.feature(call.name);
   const route = feature.config.route;
-  const key = request.keelKey;
-  if (key && deps.edge) deps.edge.keys.authorize(key, route);
-  const routeRuntime = deps.live.router.route(route);
-  const rec: RequestRecord = {
-    id: String(request.id),
-    startedAt: Date.now(),
-    endpoint: 'chat',
-    stream: false,
-    route,
-    request: endpointBody,
-    attempts: [],
-    status: 200,
-    ...callerTags(request.headers, call.user),
-    feature: call.name,
+  const counted: ChatRequest = { model: route, messages: call.messages };
+  if (call.user !== undefined) counted.user = call.user;
+  const gate = {
+    request,
+    reply,
+    endpoint: 'chat' as const,
+    body: counted,
+    feature: { name: call.name, route, body: endpointBody, session: call.session },
   };
-  if (call.session !== undefined) rec.session = call.session;
-  if (key) rec.key = key.name;
-  return traced(rec, deps.onTrace, async () => {
-    const scope = clientSignal(reply);
-    if (deps.edge) {
-      deps.edge.kill.check({ route, feature: call.name, tools: undefined });
-      const pass = deps.edge.enter({
-        key,
-        route,
-        request: { model: route, messages: call.messages.length ? call.messages : [] } as ChatRequest,
-        priority: parsePriority(request.headers['x-keel-priority']),
-        deadlineAt: Date.now() + routeRuntime.config.deadlineMs,
-        get signal() {
-          return scope.signal;
-        },
-      });
-      rec.pass = pass instanceof Promise ? await pass : pass;
-      if (rec.pass !== FREE_PASS) reply.headers(rec.pass.headers);
-    }
+  return gated(deps, gate, async (rec, scope) => {
     const signal = scope.signal;
     recordsBySignal.set(signal, rec);
     try {

@@ -272,7 +272,8 @@ describe('model:NAME routes', () => {
     // The primary alone fails: nothing falls back to the backup.
     await assert.rejects(
       router.chat('model:primary', { model: 'model:primary', messages: [] }, signal),
-      (err: KeelError) => err.code === 'KEEL_ALL_TARGETS_FAILED' && /primary: KEEL_UPSTREAM_ERROR/.test(err.message),
+      (err: KeelError) =>
+        err.code === 'KEEL_ALL_TARGETS_FAILED' && /primary: KEEL_UPSTREAM_ERROR/.test(err.message),
     );
     assert.equal(backup.calls, 1);
     assert.throws(

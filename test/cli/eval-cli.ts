@@ -1,0 +1,56 @@
+/**
+ * Runs `keel eval …` in-process the way a user runs it: a fresh commander program, the output
+ * captured, and the exit code read from `process.exitCode` (restored afterwards) or from commander's
+ * own exit (help, parse errors).
+ */
+import { Command } from 'commander';
+import { registerEvalCommands } from '../../src/cli/eval.ts';
+
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export async function keelEval(...args: string[]): Promise<CliResult> {
+  let out = '';
+  let err = '';
+  const program = new Command('keel');
+  registerEvalCommands(program, {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    exit: (code) => {
+      throw new Exit(code);
+    },
+  });
+  const saved = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(['eval', ...args], { from: 'user' });
+    return { code: Number(process.exitCode ?? 0), out, err };
+  } catch (error) {
+    if (error instanceof Exit) return { code: error.code, out, err };
+    throw error;
+  } finally {
+    process.exitCode = saved;
+  }
+}
+
+/** The text of a request's messages of one role, to script a mock upstream by what Keel sent. */
+export function roleText(body: Record<string, unknown>, role: string): string {
+  const messages = (body.messages ?? []) as Array<{ role: string; content: unknown }>;
+  return messages
+    .filter((m) => m.role === role)
+    .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+    .join('\n');
+}

@@ -1,0 +1,149 @@
+/**
+ * `keel eval run` stopped part way (`--max-pairs`) and run again with the same `--run-dir`: every case
+ * is invoked and scored exactly once. Also: a route target, and cost read from each request's trace.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Gateway } from '../../src/server/gateway.ts';
+import { gatewayFromYaml } from '../helpers/gateway.ts';
+import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
+import { keelEval, roleText } from './eval-cli.ts';
+
+const CASES = 12;
+
+describe('keel eval run: stop and resume', () => {
+  let upstream: MockUpstream;
+  let gw: Gateway;
+  let dir: string;
+
+  before(async () => {
+    upstream = await startMockUpstream((_n, body) => ({
+      kind: 'ok',
+      delayMs: 20,
+      text: roleText(body, 'user').replace('say ', ''),
+    }));
+    gw = await gatewayFromYaml(`
+providers: { up: { type: openai, baseUrl: "${upstream.url}" } }
+models: { m: { provider: up, model: m, pricing: { inputPerMTok: 1000, outputPerMTok: 2000 } } }
+routes: { main: { targets: [{ model: m, retry: { max: 0 } }] } }
+`);
+    dir = mkdtempSync(join(tmpdir(), 'keel-eval-resume-'));
+    const lines = Array.from({ length: CASES }, (_, n) =>
+      JSON.stringify({
+        id: `c${n}`,
+        input: { messages: [{ role: 'user', content: `say w${n}` }] },
+        expected: `w${n}`,
+      }),
+    );
+    writeFileSync(join(dir, 'words.jsonl'), `${lines.join('\n')}\n`);
+    const added = await keelEval(
+      'dataset',
+      'add',
+      'words',
+      join(dir, 'words.jsonl'),
+      '--root',
+      join(dir, 'ds'),
+    );
+    assert.equal(added.code, 0, added.err);
+  });
+
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const runDir = () => join(dir, 'run');
+  const run = (...extra: string[]) =>
+    keelEval(
+      'run',
+      '--dataset',
+      'words',
+      '--root',
+      join(dir, 'ds'),
+      '--target',
+      'route:main',
+      '--scorers',
+      'exact,cost=1',
+      '--concurrency',
+      '3',
+      '--run-dir',
+      runDir(),
+      '--url',
+      gw.url,
+      '--no-progress',
+      ...extra,
+    );
+  const lines = () =>
+    readFileSync(join(runDir(), 'results.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (line) => JSON.parse(line) as { caseId: string; costUsd?: number; scores: Record<string, unknown> },
+      );
+
+  it('a stopped run has no verdict (exit 2); rerunning the same run dir finishes it, each case once', async () => {
+    const first = await run('--max-pairs', '5');
+    console.log(first.err);
+    assert.equal(first.code, 2, first.err);
+    assert.match(first.err, /stopped: \d+ of 12 pairs done .*Resume: rerun the same command with --run-dir/);
+    assert.doesNotMatch(first.out, /gate:/);
+    const partial = lines().length;
+    // The pairs in flight when the limit was reached finish and are kept: at least 5, fewer than all.
+    assert.ok(partial >= 5 && partial < CASES, `${partial} pairs after the first session`);
+    assert.equal(upstream.received.length, partial);
+
+    const second = await run();
+    console.log(second.err, second.out);
+    assert.equal(second.code, 0, second.err);
+    assert.match(
+      second.err,
+      new RegExp(`resumed: ${partial} pairs were already done, ${CASES - partial} run now`),
+    );
+    assert.match(second.out, /gate: PASS/);
+
+    const results = lines();
+    assert.equal(results.length, CASES);
+    assert.deepEqual(
+      results.map((r) => r.caseId).sort(),
+      Array.from({ length: CASES }, (_, n) => `c${n}`).sort(),
+    );
+    // Each case reached the model exactly once over both sessions.
+    const asked = upstream.received.map((r) => roleText(r.body, 'user')).sort();
+    assert.deepEqual(asked, Array.from({ length: CASES }, (_, n) => `say w${n}`).sort());
+    // Route answers get their cost from the trace: 5 input and 3 output tokens at the model's prices.
+    for (const r of results) assert.equal(r.costUsd, (5 * 1000 + 3 * 2000) / 1e6, JSON.stringify(r));
+  });
+
+  it('a third run of a finished run dir invokes nothing and gives the same verdict', async () => {
+    const before = upstream.received.length;
+    const third = await run();
+    assert.equal(third.code, 0, third.err);
+    assert.equal(upstream.received.length, before);
+    assert.match(third.err, /resumed: 12 pairs were already done, 0 run now/);
+  });
+
+  it('the run dir refuses a different run: other scorers exit 2 naming the difference', async () => {
+    const other = await keelEval(
+      'run',
+      '--dataset',
+      'words',
+      '--root',
+      join(dir, 'ds'),
+      '--target',
+      'route:main',
+      '--scorers',
+      'contains',
+      '--run-dir',
+      runDir(),
+      '--url',
+      gw.url,
+      '--no-progress',
+    );
+    assert.equal(other.code, 2);
+    assert.match(other.err, /holds a different run \(scorers \[exact, cost\] ≠ \[contains\]\)/);
+  });
+});
