@@ -4,6 +4,7 @@
  *   feature:NAME           POST /v1/features/NAME   { variables, messages }   (labels as configured)
  *   feature:NAME@VERSION   POST /v1/features/NAME   { variables, messages, version }   (pinned)
  *   route:NAME             POST /v1/chat/completions { model: NAME, messages }
+ *   model:NAME             POST /v1/chat/completions { model: "model:NAME", messages } (one model, no fallback)
  */
 import { InvalidArgumentError } from 'commander';
 import type { EvalCase, InvokeFn, InvokeResult, ToolCallRecord } from '../evals/index.ts';
@@ -16,7 +17,7 @@ export type Target =
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const VERSION = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** Parses `feature:NAME`, `feature:NAME@VERSION` or `route:NAME` (a commander argument parser). */
+/** Parses `feature:NAME`, `feature:NAME@VERSION`, `route:NAME` or `model:NAME` (a commander argument parser). */
 export function parseTarget(value: string): Target {
   const colon = value.indexOf(':');
   const kind = colon < 0 ? '' : value.slice(0, colon);
@@ -24,6 +25,10 @@ export function parseTarget(value: string): Target {
   if (kind === 'route') {
     if (!NAME.test(rest)) throw new InvalidArgumentError(`"${value}": route:NAME needs a route name`);
     return { kind: 'route', name: rest, text: value };
+  }
+  if (kind === 'model') {
+    if (!NAME.test(rest)) throw new InvalidArgumentError(`"${value}": model:NAME needs a model name`);
+    return { kind: 'route', name: value, text: value };
   }
   if (kind === 'feature') {
     const at = rest.indexOf('@');
@@ -35,7 +40,9 @@ export function parseTarget(value: string): Target {
       throw new InvalidArgumentError(`"${value}": the version after @ must be a prompt version id`);
     return { kind: 'feature', name, version, text: value };
   }
-  throw new InvalidArgumentError(`"${value}": expected feature:NAME, feature:NAME@VERSION or route:NAME`);
+  throw new InvalidArgumentError(
+    `"${value}": expected feature:NAME, feature:NAME@VERSION, route:NAME or model:NAME`,
+  );
 }
 
 /** The id `GET /v1/models` lists for a target. */

@@ -282,3 +282,26 @@ features:
     assert.match(notResolved.err, new RegExp(`review item ${open} is open: only resolved items export`));
   });
 });
+
+describe('eval targets', () => {
+  it('parses feature, pinned feature, route and model targets; refuses anything else by name', async () => {
+    const { parseTarget } = await import('../../src/cli/eval-target.ts');
+    assert.deepEqual(parseTarget('feature:qa'), { kind: 'feature', name: 'qa', text: 'feature:qa' });
+    assert.deepEqual(parseTarget('feature:qa@abc123'), {
+      kind: 'feature',
+      name: 'qa',
+      version: 'abc123',
+      text: 'feature:qa@abc123',
+    });
+    assert.deepEqual(parseTarget('route:chat'), { kind: 'route', name: 'chat', text: 'route:chat' });
+    assert.deepEqual(parseTarget('model:backup'), {
+      kind: 'route',
+      name: 'model:backup',
+      text: 'model:backup',
+    });
+    assert.throws(
+      () => parseTarget('chat'),
+      /expected feature:NAME, feature:NAME@VERSION, route:NAME or model:NAME/,
+    );
+  });
+});

@@ -233,7 +233,7 @@ features:
 
     const badTarget = await keelEval('run', ...common(), '--target', 'qa');
     assert.equal(badTarget.code, 2);
-    assert.match(badTarget.err, /expected feature:NAME, feature:NAME@VERSION or route:NAME/);
+    assert.match(badTarget.err, /expected feature:NAME, feature:NAME@VERSION, route:NAME or model:NAME/);
 
     const badRepeat = await keelEval('run', ...common(), '--target', 'feature:qa', '--repeat', '0');
     assert.equal(badRepeat.code, 2);
