@@ -77,23 +77,32 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // JSON only: a text/plain body is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-
+  // One callback-style hook: every request gets its x-request-id, /v1 requests their caller. A key that
+  // needs a store lookup is the only case that waits (async hooks cost a promise on every request).
   const { edge } = options;
   const check = gatewayKeyCheck(options.apiKey);
-  if (edge) {
-    app.decorateRequest('keelKey', undefined);
-    app.addHook('onRequest', async (request) => {
-      if (request.url.startsWith('/v1/'))
-        request.keelKey = await edge.authenticate(request.headers.authorization);
-    });
-  } else if (check) {
-    app.addHook('onRequest', async (request) => {
-      if (request.url.startsWith('/v1/')) check(request.headers.authorization);
-    });
-  }
+  if (edge) app.decorateRequest('keelKey', undefined);
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    if (!request.url.startsWith('/v1/')) return done();
+    try {
+      if (!edge) {
+        check?.(request.headers.authorization);
+        return done();
+      }
+      const key = edge.authenticate(request.headers.authorization);
+      if (!(key instanceof Promise)) {
+        request.keelKey = key;
+        return done();
+      }
+      key.then((found) => {
+        request.keelKey = found;
+        done();
+      }, done);
+    } catch (err) {
+      done(err as Error);
+    }
+  });
   const deps = { live, edge, onTrace: options.onTrace, features: options.features };
 
   app.setErrorHandler(errorHandler(limit));

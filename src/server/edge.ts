@@ -109,7 +109,9 @@ export class Edge {
    * only when neither `server.requireKey` nor the gateway key is set). OpenAI SDKs always send some
    * bearer token, so an unrecognised token is anonymous when keys are optional.
    */
-  async authenticate(authorization: string | undefined): Promise<KeyRecord | undefined> {
+  /** Who is calling: undefined for the gateway key or an open gateway; a key lookup only for sk-keel- keys. */
+  authenticate(authorization: string | undefined): KeyRecord | undefined | Promise<KeyRecord | undefined> {
+    if (authorization === undefined && !this.gatewayKey && !this.config.server.requireKey) return undefined;
     if (this.gatewayKey?.(authorization)) return undefined;
     const bearer = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
     if (bearer?.startsWith('sk-keel-')) return this.keys.authenticate(authorization);
