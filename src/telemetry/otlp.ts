@@ -42,6 +42,24 @@ export interface OtlpSpan {
   endTimeUnixNano: string;
   attributes: OtlpAttribute[];
   status: { code: number; message?: string };
+  events?: OtlpEvent[];
+}
+
+/** A span event: online evaluation scores are `gen_ai.evaluation.result` events on the request's span. */
+export interface OtlpEvent {
+  name: string;
+  timeUnixNano: string;
+  attributes: OtlpAttribute[];
+}
+
+/** One score in the GenAI semantic conventions' evaluation event shape. */
+function evaluationEvent(trace: Trace, e: NonNullable<Trace['slots']['evals']>[number]): OtlpEvent {
+  const attributes = [str('gen_ai.evaluation.name', e.name)];
+  if (e.value !== undefined) attributes.push(dbl('gen_ai.evaluation.score.value', e.value));
+  if (e.label !== undefined) attributes.push(str('gen_ai.evaluation.score.label', e.label));
+  if (e.explanation !== undefined) attributes.push(str('gen_ai.evaluation.explanation', e.explanation));
+  if (e.error !== undefined) attributes.push(str('error.type', 'evaluation_error'));
+  return { name: 'gen_ai.evaluation.result', timeUnixNano: unixNano(trace.endedAt), attributes };
 }
 
 export interface OtlpTracesRequest {
@@ -171,6 +189,7 @@ function traceSpans(trace: Trace, includeBodies: boolean): OtlpSpan[] {
     attributes,
     status: errorStatus(trace.outcome === 'error', trace.errorCode, trace.errorMessage),
   };
+  if (trace.slots.evals?.length) root.events = trace.slots.evals.map((e) => evaluationEvent(trace, e));
 
   const out = [root];
   trace.spans.forEach((span, index) => {

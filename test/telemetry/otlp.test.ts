@@ -312,6 +312,35 @@ describe('OtlpExporter', () => {
     assert.equal(attrs(root)['gen_ai.operation.name'], 'embeddings');
   });
 
+  it('sends online evaluation scores as gen_ai.evaluation.result events on the root span', async () => {
+    ok.received.length = 0;
+    await new OtlpExporter({ endpoint: ok.url }).export([
+      {
+        ...fallback,
+        id: 'req_eval',
+        slots: {
+          evals: [
+            { name: 'judge', kind: 'judged', value: 0.75, label: 'pass', explanation: 'correct but terse' },
+            { name: 'refusal', kind: 'heuristic', error: 'judge never answered in shape' },
+          ],
+        },
+      },
+    ]);
+    const root = ok.received[0]!.body.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    const events = root.events ?? [];
+    assert.deepEqual(
+      events.map((e) => e.name),
+      ['gen_ai.evaluation.result', 'gen_ai.evaluation.result'],
+    );
+    const judged = attrs({ attributes: events[0]!.attributes } as OtlpSpan);
+    assert.equal(judged['gen_ai.evaluation.name'], 'judge');
+    assert.equal(judged['gen_ai.evaluation.score.value'], 0.75);
+    assert.equal(judged['gen_ai.evaluation.score.label'], 'pass');
+    const failed = attrs({ attributes: events[1]!.attributes } as OtlpSpan);
+    assert.equal(failed['gen_ai.evaluation.score.value'], undefined);
+    assert.equal(failed['error.type'], 'evaluation_error');
+  });
+
   it('sends nothing for an empty batch', async () => {
     ok.received.length = 0;
     await new OtlpExporter({ endpoint: ok.url }).export([]);
