@@ -79,7 +79,17 @@ export function crossCheck(config: KeelConfig, env: Record<string, string | unde
   for (const [name, feature] of Object.entries(config.features)) {
     if (feature.guards !== undefined) {
       const parsed = guardsConfigSchema.safeParse(feature.guards);
-      if (!parsed.success) {
+      if (parsed.success) {
+        parsed.data.input.forEach((g, i) => {
+          const route = g.type === 'injection' ? g.classifier?.route : undefined;
+          if (route !== undefined && !(route in config.routes)) {
+            problems.push({
+              path: `features.${name}.guards.input[${i}].classifier.route`,
+              problem: `unknown route "${route}"${didYouMean(route, Object.keys(config.routes))}`,
+            });
+          }
+        });
+      } else {
         for (const issue of parsed.error.issues) {
           const at = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
           problems.push({ path: `features.${name}.guards${at}`, problem: issue.message });

@@ -77,6 +77,18 @@ const injectionSchema = z.strictObject({
   action: z.enum(['block', 'redact', 'flag']).default('block'),
   threshold: z.number().min(0).max(1).default(INJECTION_THRESHOLD),
   roles,
+  classifier: z
+    .strictObject({
+      route: z.string().min(1).describe('a route whose model answers {"injection": true|false}'),
+      above: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.2)
+        .describe('ask the model about texts the local detector scores at least this, but below threshold'),
+    })
+    .optional()
+    .describe('a second opinion from a model, for texts the local detector is unsure about'),
 });
 
 const denylistSchema = z.strictObject({

@@ -94,7 +94,7 @@ export function createFeatureRuntime(options: FeatureRuntimeOptions): FeatureRun
     review: reviewPort(options.review, { redact: redactReviewItem }),
     release: releases,
     shadow,
-    guards: options.guards ?? featureGuards(),
+    guards: options.guards ?? featureGuards(options.live),
   });
   return {
     service,
