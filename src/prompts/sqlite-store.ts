@@ -1,12 +1,5 @@
-/**
- * SQLite PromptStore through better-sqlite3: WAL, synchronous=NORMAL, busy_timeout, so replicas on one
- * host can share the file. Default path `.keel/prompts.db`. Give it a path, or an open Database that
- * it then uses but does not close. Label moves run in IMMEDIATE transactions: two admins moving one
- * label at once cannot both build on the same history.
- */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../store/sqlite/open.ts';
 import { PromptNotFoundError } from './errors.ts';
 import { rollbackTarget } from './label-steps.ts';
 import { migratePrompts } from './migrations.ts';
@@ -93,25 +86,9 @@ export class SqlitePromptStore implements PromptStore {
   >;
 
   constructor(options: SqlitePromptStoreOptions = {}) {
-    if (options.database) {
-      this.db = options.database;
-      this.owned = false;
-    } else {
-      const path = options.path ?? DEFAULT_PROMPT_DB_PATH;
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
-      this.owned = true;
-    }
-    const db = this.db;
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      migratePrompts(db);
-    } catch (err) {
-      if (this.owned) db.close();
-      throw err;
-    }
+    const { db, owned } = openSqlite(options, DEFAULT_PROMPT_DB_PATH, migratePrompts);
+    this.db = db;
+    this.owned = owned;
     this.stmt = {
       version: db.prepare<[string, string], VersionRow>(
         `SELECT ${VERSION_COLUMNS} FROM prompt_versions WHERE name = ? AND version = ?`,

@@ -1,10 +1,5 @@
-/**
- * SQLite ReviewStore through better-sqlite3 (WAL, synchronous=NORMAL, busy_timeout). Default path
- * `.keel/review.db`; or an open Database it uses but does not close. JSON fields are stored as text.
- */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../store/sqlite/open.ts';
 import { ReviewNotFoundError } from './errors.ts';
 import { exportGolden } from './golden.ts';
 import { newReviewId } from './ids.ts';
@@ -90,25 +85,9 @@ export class SqliteReviewStore implements ReviewStore {
   >;
 
   constructor(options: SqliteReviewStoreOptions = {}) {
-    if (options.database) {
-      this.db = options.database;
-      this.owned = false;
-    } else {
-      const path = options.path ?? DEFAULT_REVIEW_DB_PATH;
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
-      this.owned = true;
-    }
-    const db = this.db;
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      migrateReview(db);
-    } catch (err) {
-      if (this.owned) db.close();
-      throw err;
-    }
+    const { db, owned } = openSqlite(options, DEFAULT_REVIEW_DB_PATH, migrateReview);
+    this.db = db;
+    this.owned = owned;
     this.stmt = {
       insert: db.prepare<Param[]>(
         `INSERT INTO review_items (id, created_at, status, reason, feature, route, trace_id, prompt_version,

@@ -1,11 +1,5 @@
-/**
- * SQLite control store through better-sqlite3: WAL, synchronous=NORMAL, busy_timeout so replicas on
- * one host can share the file. Default path `.keel/control.db` — a separate file from the trace
- * database, with its own migrations. Methods are async only to share the ControlStore interface.
- */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../../store/sqlite/open.ts';
 import { migrateControl } from './migrations.ts';
 import {
   type AuditEntry,
@@ -118,18 +112,8 @@ export class SqliteControlStore implements ControlStore {
   constructor(options: SqliteControlStoreOptions = {}) {
     const path = options.path ?? DEFAULT_CONTROL_DB_PATH;
     this.path = path;
-    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+    const { db } = openSqlite({ path }, DEFAULT_CONTROL_DB_PATH, migrateControl);
     this.db = db;
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      migrateControl(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
     this.stmt = {
       insertKey: db.prepare<Param[]>(
         `INSERT INTO keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -1,18 +1,10 @@
-/**
- * The embedded default TraceStore: one SQLite file through better-sqlite3, WAL mode with
- * synchronous=NORMAL (a committed batch survives a process crash; an OS crash may lose the last
- * commits). The full trace is kept as JSON in `doc`; the columns beside it exist for filters, pages
- * and stats. Methods return promises although better-sqlite3 is synchronous: the interface is shared
- * with stores that do real I/O.
- */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Trace } from '../../telemetry/trace.ts';
 import { decodeCursor, encodeCursor, pageLimit, searchNeedle } from '../common.ts';
 import type { Stats, TracePage, TraceQuery, TraceStore } from '../trace-store.ts';
 import { migrate } from './migrations.ts';
+import { openSqlite } from './open.ts';
 import {
   SPAN_COLUMNS,
   SUMMARY_SELECT,
@@ -45,20 +37,8 @@ export class SqliteTraceStore implements TraceStore {
 
   constructor(options: SqliteTraceStoreOptions) {
     this.path = options.path;
-    if (options.path !== ':memory:' && options.path !== '') {
-      mkdirSync(dirname(options.path), { recursive: true });
-    }
-    const db = new Database(options.path);
+    const { db } = openSqlite({ path: options.path }, options.path, migrate);
     this.db = db;
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      migrate(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
     const values = `(${TRACE_COLUMNS.join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`;
     const insertTrace = db.prepare<Value[]>(`INSERT INTO traces ${values}`);
     const replaceTrace = db.prepare<Value[]>(`INSERT OR REPLACE INTO traces ${values}`);
