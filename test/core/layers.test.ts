@@ -17,7 +17,9 @@ function files(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  return [...text.matchAll(/^\s*(?:import\b[^'"]*|export\b[^'"]*\bfrom\s+)['"]([^'"]+)['"]/gm)].map(
+    (m) => m[1]!,
+  );
 }
 
 /** Which top-level folders each layer may import (ARCHITECTURE.md's module table). */
@@ -38,13 +40,19 @@ const allowed: Record<string, string[]> = {
   store: ['core', 'telemetry', 'store'],
 };
 
-test('layers import only what the architecture allows; core does no I/O', () => {
+/** Capabilities that take their model calls and network through injected functions or ports. */
+const NO_NETWORK = new Set(['guards', 'evals', 'features', 'prompts', 'review']);
+const NETWORK = /^(?:node:)?(?:http|https|http2|net|dgram|tls|dns|child_process)$|^undici$/;
+
+test('layers import only what the architecture allows; core does no I/O; capabilities no network', () => {
   const violations: string[] = [];
   for (const file of files(src)) {
     const layer = relative(src, file).split('/')[0]!;
     for (const spec of imports(file)) {
       if (layer === 'core' && spec.startsWith('node:'))
         violations.push(`${relative(src, file)} imports ${spec}`);
+      if (NO_NETWORK.has(layer) && NETWORK.test(spec))
+        violations.push(`${relative(src, file)} (${layer}) imports ${spec}`);
       if (!spec.startsWith('.')) continue;
       const target = relative(src, join(file, '..', spec)).split('/')[0]!;
       const ok = allowed[layer];
