@@ -18,17 +18,20 @@ export interface RunConfig {
   createdAt: string;
 }
 
-/** One scored (case, repeat) pair: a line of results.jsonl. */
-export interface RunResult {
-  caseId: string;
-  repeat: number;
+/** What one invocation of the target returns. `error` marks a failed call (nothing is scored then). */
+export interface InvokeResult {
   output: string;
   latencyMs: number;
   costUsd?: number;
   toolCalls?: ToolCallRecord[];
   contexts?: string[];
-  /** Set when the invocation failed; every score is then an error too. */
   error?: string;
+}
+
+/** One scored (case, repeat) pair: a line of results.jsonl. With `error`, every score is an error too. */
+export interface RunResult extends InvokeResult {
+  caseId: string;
+  repeat: number;
   scores: Record<string, ScoreResult>;
   finishedAt: string;
 }

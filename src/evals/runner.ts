@@ -9,6 +9,7 @@ import { KeelEvalError } from './errors.ts';
 import { progressBar } from './progress.ts';
 import {
   appendResult,
+  type InvokeResult,
   pairKey,
   type RunConfig,
   type RunResult,
@@ -16,23 +17,9 @@ import {
   readRunConfig,
   writeRunConfig,
 } from './run-files.ts';
-import {
-  type ScoreContext,
-  type ScoreResult,
-  type Scorer,
-  safeScore,
-  type ToolCallRecord,
-} from './scorers/scorer.ts';
+import { type ScoreContext, type ScoreResult, type Scorer, safeScore } from './scorers/scorer.ts';
 
-/** What one invocation of the target returns. `error` marks a failed call (nothing is scored then). */
-export interface InvokeResult {
-  output: string;
-  latencyMs: number;
-  costUsd?: number;
-  toolCalls?: ToolCallRecord[];
-  contexts?: string[];
-  error?: string;
-}
+export type { InvokeResult };
 
 export type InvokeFn = (
   evalCase: EvalCase,
