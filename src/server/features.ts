@@ -114,6 +114,8 @@ function recordFeature(rec: RequestRecord, result: FeatureResult): void {
     promptVersion: result.promptVersion,
     releaseArm: result.releaseArm,
     answeredBy: result.answeredBy,
+    // What each guard did (names and entity types, never the matched text).
+    guards: result.guards.filter((g) => g.action !== 'allow' || g.findings.length > 0),
     validation: result.path.filter((s) => s.validation).map((s) => ({ kind: s.kind, ...s.validation })),
     ...(result.reviewId ? { reviewId: result.reviewId } : {}),
   };

@@ -35,6 +35,7 @@ export interface RequestRecord {
         releaseArm?: string;
         answeredBy?: string;
         reviewId?: string;
+        guards?: unknown[];
         validation?: unknown[];
       }
     | undefined;

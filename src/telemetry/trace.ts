@@ -52,7 +52,14 @@ export interface TraceSlots {
   /** Online evaluation scores (gen_ai.evaluation.result): heuristics on every call, a judge on a sample. */
   evals?: EvaluationResult[];
   /** A feature call: its decision (pass / retry / fallback), release arm, who answered, review id. */
-  feature?: { decision: string; releaseArm?: string; answeredBy?: string; reviewId?: string };
+  feature?: {
+    decision: string;
+    releaseArm?: string;
+    answeredBy?: string;
+    reviewId?: string;
+    /** What the input and output guards did: guard names, actions and entity types, never matched text. */
+    guards?: unknown[];
+  };
 }
 
 export interface Trace {
