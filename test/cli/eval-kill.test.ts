@@ -1,0 +1,114 @@
+/**
+ * `keel eval run` killed with SIGKILL part way (a real child process, no chance to clean up), then run
+ * again with the same `--run-dir`: every pair ends up scored exactly once, and only the pairs that were
+ * in flight at the kill reach the model twice.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Gateway } from '../../src/server/gateway.ts';
+import { gatewayFromYaml } from '../helpers/gateway.ts';
+import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
+import { keelEval, roleText } from './eval-cli.ts';
+
+const CASES = 30;
+const CONCURRENCY = 3;
+const bin = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
+
+describe('keel eval run: SIGKILL mid-run, then resume', () => {
+  let upstream: MockUpstream;
+  let gw: Gateway;
+  let dir: string;
+
+  before(async () => {
+    upstream = await startMockUpstream((_n, body) => ({
+      kind: 'ok',
+      delayMs: 40,
+      text: roleText(body, 'user').replace('say ', ''),
+    }));
+    gw = await gatewayFromYaml(`
+providers: { up: { type: openai, baseUrl: "${upstream.url}" } }
+models: { m: { provider: up, model: m } }
+routes: { main: { targets: [{ model: m, retry: { max: 0 } }] } }
+`);
+    dir = mkdtempSync(join(tmpdir(), 'keel-eval-kill-'));
+    const lines = Array.from({ length: CASES }, (_, n) =>
+      JSON.stringify({
+        id: `c${n}`,
+        input: { messages: [{ role: 'user', content: `say w${n}` }] },
+        expected: `w${n}`,
+      }),
+    );
+    writeFileSync(join(dir, 'words.jsonl'), `${lines.join('\n')}\n`);
+    const added = await keelEval(
+      'dataset',
+      'add',
+      'words',
+      join(dir, 'words.jsonl'),
+      '--root',
+      join(dir, 'ds'),
+    );
+    assert.equal(added.code, 0, added.err);
+  });
+
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const args = () => [
+    'eval',
+    'run',
+    '--dataset',
+    'words',
+    '--root',
+    join(dir, 'ds'),
+    '--target',
+    'route:main',
+    '--scorers',
+    'exact',
+    '--concurrency',
+    String(CONCURRENCY),
+    '--run-dir',
+    join(dir, 'run'),
+    '--url',
+    gw.url,
+    '--no-progress',
+  ];
+  const results = () => {
+    const file = join(dir, 'run', 'results.jsonl');
+    return existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+      : [];
+  };
+
+  it('scores every pair exactly once across the kill', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', bin, ...args()], { stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    while (results().length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const before = results().length;
+    assert.ok(before >= 8 && before < CASES, `killed after ${before} results`);
+    const calledBeforeResume = upstream.received.length;
+
+    const resumed = await keelEval(...args().slice(1));
+    assert.equal(resumed.code, 0, resumed.err + resumed.out);
+    const ids = results().map((l) => (JSON.parse(l) as { caseId: string }).caseId);
+    assert.equal(new Set(ids).size, CASES, 'every case scored');
+    assert.equal(ids.length, CASES, 'no case scored twice');
+    // What the resume sent: every unscored case, and nothing that was already scored.
+    assert.equal(upstream.received.length - calledBeforeResume, CASES - before);
+    // Only pairs in flight at the kill reached the model twice.
+    assert.ok(upstream.received.length <= CASES + CONCURRENCY, `${upstream.received.length} calls`);
+    console.log(
+      `killed after ${before}/${CASES} results; resume ran ${CASES - before}; model calls ${upstream.received.length} (≤ ${CASES} + ${CONCURRENCY} in flight)`,
+    );
+  });
+});
