@@ -74,7 +74,7 @@ const SETTINGS = quick
 const telemetryLabel =
   telemetry === 'default' ? "Keel's default (no telemetry section in the config)" : `store ${telemetry}`;
 
-const TARGETS = { throughputRatio: 0.6, p50AddedMs: 0.5, rssMb: 150 };
+const TARGETS = { throughputRatio: 0.6, p50AddedMs: 0.5, rssMb: 150, tracingRatio: 0.9 };
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 const profileDir = join(resultsDir, 'profiles');
@@ -165,6 +165,16 @@ async function main(): Promise<void> {
       cwd: dir,
     });
     children.push(keel);
+    // The same Keel with tracing off, in the same run: what tracing costs, measured against its own
+    // baseline rather than across runs on a noisy machine (issue #5's row).
+    const keelOff =
+      telemetry === 'none'
+        ? undefined
+        : await startServer('keel-off', script('keel-server.ts'), [upstream.origin, 'none'], {
+            execArgv: serverArgv('keel-off'),
+            cwd: dir,
+          });
+    if (keelOff) children.push(keelOff);
     log(
       `upstream ${upstream.origin} (pid ${upstream.pid}), floor ${floor.origin} (pid ${floor.pid}), keel ${keel.origin} (pid ${keel.pid})`,
     );
@@ -173,9 +183,11 @@ async function main(): Promise<void> {
     const viaFloor: Target = { name: 'floor', origin: floor.origin };
     const viaKeel: Target = { name: 'keel', origin: keel.origin };
     const targets = [direct, viaFloor, viaKeel];
+    const viaKeelOff: Target | undefined = keelOff && { name: 'keel-off', origin: keelOff.origin };
+    const throughputTargets = viaKeelOff ? [...targets, viaKeelOff] : targets;
 
     // Requests each proxy served (for µs per request in the CPU profiles).
-    const served: Record<string, number> = { direct: 0, floor: 0, keel: 0 };
+    const served: Record<string, number> = { direct: 0, floor: 0, keel: 0, 'keel-off': 0 };
 
     // Sanity: each path answers a well-formed completion, and Keel really routed it.
     for (const t of targets) {
@@ -218,15 +230,20 @@ async function main(): Promise<void> {
     // Phase 2 — saturated throughput, one target at a time (the others idle), in rounds that rotate
     // the order; each target's figure is the median of its rounds, so drift hits all three alike.
     const throughput: Record<string, ThroughputResult> = {};
-    const serverOf: Record<string, ServerChild | undefined> = { direct: undefined, floor, keel };
+    const serverOf: Record<string, ServerChild | undefined> = {
+      direct: undefined,
+      floor,
+      keel,
+      'keel-off': keelOff,
+    };
     const cpuOf = (s: ChildStats) => s.cpuUserUs + s.cpuSystemUs;
     const clientCpu = () => {
       const c = process.cpuUsage();
       return c.user + c.system;
     };
     for (let round = 0; round < SETTINGS.rounds; round++) {
-      for (let j = 0; j < targets.length; j++) {
-        const t = targets[(round + j) % targets.length]!;
+      for (let j = 0; j < throughputTargets.length; j++) {
+        const t = throughputTargets[(round + j) % throughputTargets.length]!;
         log(
           `throughput round ${round + 1}/${SETTINGS.rounds}: ${t.name}, ${SETTINGS.connections} connections, ` +
             `${SETTINGS.warmupMs / 1000} s warm-up + ${SETTINGS.durationMs / 1000} s`,
@@ -277,7 +294,7 @@ async function main(): Promise<void> {
     }
     if (SETTINGS.rounds > 1) {
       log(
-        `  medians: ${targets.map((t) => `${t.name} ${throughput[t.name]!.rps.toFixed(0)} req/s [${throughput[t.name]!.rounds.map((x) => x.rps.toFixed(0)).join(', ')}]`).join('; ')}`,
+        `  medians: ${throughputTargets.map((t) => `${t.name} ${throughput[t.name]!.rps.toFixed(0)} req/s [${throughput[t.name]!.rounds.map((x) => x.rps.toFixed(0)).join(', ')}]`).join('; ')}`,
       );
     }
 
@@ -334,6 +351,7 @@ function report(r: {
   const serverCpu = (name: string) => r.throughput[name]!.cpuUsPerRequest.server;
   const lat = (name: string) => r.seq.latencyMs[name]!;
   const ratio = rps('keel') / rps('floor');
+  const tracingRatio = r.throughput['keel-off'] ? rps('keel') / rps('keel-off') : undefined;
   const added = {
     floor: { p50: lat('floor').p50 - lat('direct').p50, p99: lat('floor').p99 - lat('direct').p99 },
     keel: { p50: lat('keel').p50 - lat('direct').p50, p99: lat('keel').p99 - lat('direct').p99 },
@@ -354,6 +372,16 @@ function report(r: {
       target: `<= ${TARGETS.p50AddedMs.toFixed(2)}`,
       pass: added.keel.p50 <= TARGETS.p50AddedMs,
     },
+    ...(tracingRatio === undefined
+      ? []
+      : [
+          {
+            name: 'throughput with tracing on / off',
+            value: tracingRatio,
+            target: `>= ${TARGETS.tracingRatio.toFixed(2)}`,
+            pass: tracingRatio >= TARGETS.tracingRatio,
+          },
+        ]),
     {
       name: `keel RSS after ${memLabel} requests (MB)`,
       value: rss.keel,
@@ -362,6 +390,7 @@ function report(r: {
     },
   ];
   const verdict = (i: number) => (verdicts[i]!.pass ? 'PASS' : 'FAIL');
+  const rssVerdict = verdicts[verdicts.length - 1]!;
   const f2 = (x: number) => x.toFixed(2);
   /** Two decimals, or three when two would round a miss onto the target (0.597 shown as 0.60). */
   const near = (x: number, target: number) =>
@@ -376,6 +405,19 @@ function report(r: {
       target: verdicts[0]!.target,
       result: verdict(0),
     },
+    ...(tracingRatio === undefined
+      ? []
+      : [
+          {
+            metric: 'keel tracing off → on (req/s)',
+            direct: '-',
+            floor: `off ${rps('keel-off').toFixed(0)}`,
+            keel: rps('keel').toFixed(0),
+            ratio: near(tracingRatio, TARGETS.tracingRatio),
+            target: `>= ${TARGETS.tracingRatio.toFixed(2)}`,
+            result: (tracingRatio >= TARGETS.tracingRatio ? 'PASS' : 'FAIL') as Row['result'],
+          },
+        ]),
     {
       metric: 'CPU-bound throughput est. (req/s)',
       direct: cpuRps('direct').toFixed(0),
@@ -436,8 +478,8 @@ function report(r: {
       floor: rss.floor.toFixed(1),
       keel: rss.keel.toFixed(1),
       ratio: '',
-      target: verdicts[2]!.target,
-      result: verdict(2),
+      target: rssVerdict.target,
+      result: (rssVerdict.pass ? 'PASS' : 'FAIL') as Row['result'],
     },
     {
       metric: `live heap after GC, ${memLabel} req (MB)`,
