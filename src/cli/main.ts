@@ -78,12 +78,26 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('check')
-    .description('validate a config file and print its routes')
+    .description('validate a config file and print its routes and features')
     .option('-c, --config <path>', 'path to keel.yaml')
     .action((opts: { config?: string }) => {
       const config = load(opts.config);
       for (const [name, route] of Object.entries(config.routes)) {
         console.log(`${name}: ${route.targets.map((t) => t.model).join(' → ')}`);
+      }
+      for (const [name, f] of Object.entries(config.features)) {
+        const prompt = f.prompt ? `prompt ${f.prompt.name}:${f.prompt.label}` : 'inline prompt';
+        const contract = f.contract === 'text' ? 'text' : 'JSON Schema';
+        const release = [
+          f.release?.canary && `canary ${f.release.canary.percent}% by ${f.release.canary.by}`,
+          f.release?.shadow &&
+            `shadow ${f.release.shadow.percent}% of ${f.release.shadow.label ?? f.release.shadow.route}`,
+        ].filter(Boolean);
+        console.log(
+          `feature ${name}: ${prompt}, route ${f.route}, contract ${contract}, ${f.retries} retries` +
+            `${f.fallback.length ? `, fallback ${f.fallback.map((s) => Object.keys(s)[0]).join(' → ')}` : ''}` +
+            `${release.length ? `, ${release.join(', ')}` : ''}`,
+        );
       }
       console.log('config ok');
     });
