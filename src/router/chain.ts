@@ -177,7 +177,11 @@ export class Chain<T> {
     if (last) {
       const { target, error } = last;
       const used = this.retriesUsed.get(target) ?? 0;
-      if (used < target.settings.retry.max && this.budget > 0) {
+      // A target that timed out is hung or browned out: retrying it would spend another whole
+      // timeout. Go to the next target while one remains; retry only when it is the last hope.
+      const slow = error.code === 'KEEL_PROVIDER_TIMEOUT' || error.code === 'KEEL_STREAM_STALLED';
+      const another = this.next < this.options.targets.length;
+      if (used < target.settings.retry.max && this.budget > 0 && !(slow && another)) {
         const backoff = fullJitterDelay(used, target.settings.retry, this.random);
         const delay = Math.max(backoff, error.retryAfterMs ?? 0);
         // A Retry-After that does not fit in what is left of the deadline is better spent falling back.

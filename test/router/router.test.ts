@@ -172,6 +172,32 @@ describe('deadline and timeouts', () => {
   });
 });
 
+describe('timeouts are not retried while another target remains', () => {
+  test('a hung primary with retries left goes straight to the backup: one timeout, not two', async () => {
+    const { clock, primary, backup, call } = setup([{ hang: true }], [{ ok: 'b', afterMs: 10 }], {
+      primary: 'timeoutMs: 300, retry: { max: 2, baseDelayMs: 10, maxDelayMs: 10 }',
+    });
+    const pending = call();
+    await clock.advance(1000);
+    const result = await pending;
+    assert.ok('value' in result);
+    assert.equal(result.at, 310);
+    assert.equal(primary.calls, 1);
+    assert.equal(backup.calls, 1);
+  });
+
+  test('the last target is retried after a timeout (it is the only hope left)', async () => {
+    const { clock, backup, call } = setup([{ fail: fail500 }], [{ hang: true }, { ok: 'b', afterMs: 10 }], {
+      backup: 'timeoutMs: 300, retry: { max: 1, baseDelayMs: 10, maxDelayMs: 10 }',
+    });
+    const pending = call();
+    await clock.advance(2000);
+    const result = await pending;
+    assert.ok('value' in result, JSON.stringify(result));
+    assert.equal(backup.calls, 2);
+  });
+});
+
 describe('hedging (latency-threshold fallback)', () => {
   test('a slow primary is hedged: the backup starts at the threshold, the first answer wins, the loser is cancelled', async () => {
     const { clock, primary, backup, call } = setup(
