@@ -55,12 +55,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // And so do the HTTP parser's (header too large, bad request line), written on the raw socket.
     clientErrorHandler: (error, socket) => {
       if (!socket.writable) return;
-      const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
-      const status = tooLarge ? 431 : 400;
-      const message = tooLarge ? 'request headers are too large' : 'malformed HTTP request';
+      const code = (error as { code?: string }).code;
+      const [status, reason, message] =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'request headers are too large']
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'the request was not received in time']
+            : [400, 'Bad Request', 'malformed HTTP request'];
       const body = JSON.stringify(toOpenAIError(new KeelError('KEEL_INVALID_REQUEST', message)));
       socket.end(
-        `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `HTTP/1.1 ${status} ${reason}\r\n` +
           `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
           `x-request-id: ${requestId(undefined)}\r\nconnection: close\r\n\r\n${body}`,
       );
