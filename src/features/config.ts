@@ -53,6 +53,15 @@ export const featureConfigSchema = z
     route: z.string().min(1),
     contract: contractSchema.default('text'),
     retries: z.number().int().min(0).max(5).default(2),
+    deadlineMs: z
+      .number()
+      .int()
+      .positive()
+      .max(600_000)
+      .default(60_000)
+      .describe(
+        'the whole call: attempts, retries and fallbacks; each route call keeps its own deadline too',
+      ),
     fallback: z.array(fallbackSchema).default([]).describe('tried in this order once retries are spent'),
     guards: z.record(z.string(), z.unknown()).optional().describe('passed as is to the guards'),
     release: z

@@ -19,6 +19,7 @@ import { FeatureService } from '../features/service.ts';
 import { ShadowRunner } from '../features/shadow.ts';
 import { promptsPort } from '../prompts/feature-port.ts';
 import type { PromptRegistry } from '../prompts/registry.ts';
+import { Timebox } from '../resilience/deadline.ts';
 import { reviewPort } from '../review/feature-port.ts';
 import type { NewReviewItem, ReviewStore } from '../review/store.ts';
 import type { Router } from '../router/router.ts';
@@ -164,7 +165,15 @@ async function runFeature(
     feature: { name: call.name, route, body: endpointBody, session: call.session },
   };
   return gated(deps, gate, async (rec, scope) => {
-    const signal = scope.signal;
+    // One deadline for the whole call (attempts, retries, fallbacks), under the client's own scope.
+    const { deadlineMs } = feature.config;
+    const box = new Timebox(systemClock, [scope]);
+    box.arm(
+      deadlineMs,
+      () =>
+        new KeelError('KEEL_DEADLINE_EXCEEDED', `feature "${call.name}" deadline of ${deadlineMs} ms passed`),
+    );
+    const signal = box.signal;
     recordsBySignal.set(signal, rec);
     try {
       const result = await deps.features.service.call(
@@ -195,7 +204,9 @@ async function runFeature(
     } catch (err) {
       const path = (err as { path?: unknown }).path;
       if (Array.isArray(path)) rec.featureRun = { decision: 'error', steps: describeSteps(path) };
-      throw err;
+      throw box.aborted ? box.reason : err;
+    } finally {
+      box.dispose();
     }
   });
 }

@@ -32,9 +32,14 @@ describe('features end to end (real HTTP, mock upstreams)', () => {
   let gw: Gateway;
   /** What the main upstream answers, by test. */
   let mainAnswer: (body: Record<string, unknown>) => string = () => ORDER;
+  let mainDelay = 0;
 
   before(async () => {
-    main = await startMockUpstream((_n, body) => ({ kind: 'ok', text: mainAnswer(body) }));
+    main = await startMockUpstream((_n, body) => ({
+      kind: 'ok',
+      text: mainAnswer(body),
+      delayMs: mainDelay,
+    }));
     safe = await startMockUpstream(() => ({ kind: 'ok', text: ORDER }));
     // The classifier model: an injection whenever the text talks about its rules.
     classifier = await startMockUpstream((_n, body) => ({
@@ -85,6 +90,11 @@ features:
         - { type: injection, action: block }
       output:
         - { type: denylist, action: block, terms: [forbiddenword] }
+  hurried:
+    route: main
+    deadlineMs: 300
+    messages:
+      - { role: user, content: "{{text}}" }
   screened:
     route: main
     messages:
@@ -231,6 +241,21 @@ features:
     const plain = await call('screened', { variables: { text: 'What time do you open on Sundays?' } });
     assert.equal(plain.res.status, 200);
     assert.equal(classifier.received.length, 1);
+  });
+
+  it('a feature call ends at its own deadline, whatever its routes allow', async () => {
+    mainAnswer = () => 'late';
+    mainDelay = 2000;
+    const started = performance.now();
+    try {
+      const late = await call('hurried', { variables: { text: 'hi' } });
+      const took = performance.now() - started;
+      assert.equal(late.res.status, 504, JSON.stringify(late.json));
+      assert.equal((late.json.error as { code?: string }).code, 'KEEL_DEADLINE_EXCEEDED');
+      assert.ok(took >= 290 && took < 1000, `answered after ${took} ms`);
+    } finally {
+      mainDelay = 0;
+    }
   });
 
   it('a missing variable is a 400 naming it; an unknown feature is a 404', async () => {
