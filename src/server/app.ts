@@ -111,20 +111,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.setErrorHandler(errorHandler(limit));
   app.setNotFoundHandler((request, reply) => {
-    const known = ['/v1/chat/completions', '/v1/embeddings', '/v1/models'];
-    if (request.url.startsWith('/v1/features/') && request.method !== 'POST') known.push(request.url);
-    const code = known.includes(request.url.split('?')[0] ?? '')
-      ? 'KEEL_METHOD_NOT_ALLOWED'
-      : 'KEEL_NOT_FOUND';
+    const path = request.url.split('?')[0] ?? '';
+    const known =
+      ['/v1/chat/completions', '/v1/embeddings', '/v1/models'].includes(path) ||
+      /^\/v1\/features\/[^/]+$/.test(path);
+    const code = known ? 'KEEL_METHOD_NOT_ALLOWED' : 'KEEL_NOT_FOUND';
     sendError(reply, new KeelError(code, `no route for ${request.method} ${request.url.slice(0, 200)}`));
   });
 
   app.post('/v1/chat/completions', chatHandler(deps));
 
-  const featureDeps = deps.features ? { ...deps, features: deps.features } : undefined;
+  const handleFeature = deps.features ? featureHandler({ ...deps, features: deps.features }) : undefined;
   app.post<{ Params: { name: string } }>('/v1/features/:name', async (request, reply) => {
-    if (!featureDeps) throw new KeelError('KEEL_FEATURE_NOT_FOUND', 'this gateway serves no features');
-    return featureHandler(featureDeps)(request, reply);
+    if (!handleFeature) throw new KeelError('KEEL_FEATURE_NOT_FOUND', 'this gateway serves no features');
+    return handleFeature(request, reply);
   });
 
   app.post('/v1/embeddings', async (request, reply) => {

@@ -258,6 +258,12 @@ features:
     }
   });
 
+  it('GET on a feature is a 405 in the OpenAI error shape', async () => {
+    const res = await fetch(`${gw.url}/v1/features/extract?x=1`);
+    assert.equal(res.status, 405);
+    assert.match(((await res.json()) as FeatureAnswer).error.message, /GET/);
+  });
+
   it('a missing variable is a 400 naming it; an unknown feature is a 404', async () => {
     const missing = await call('extract', { variables: {} });
     assert.equal(missing.res.status, 400);
