@@ -22,6 +22,7 @@ describe('feature config', () => {
       route: 'main',
       contract: 'text',
       retries: 2,
+      deadlineMs: 60_000,
       fallback: [],
       placeholders: 'restore',
     });
