@@ -1,5 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import { Agent, type Dispatcher, errors as undiciErrors, util as undiciUtil } from 'undici';
+
+const { parseHeaders } = undiciUtil;
+
 import { KeelError } from '../core/errors.ts';
 
 /** One keep-alive connection pool per provider. */
@@ -112,14 +115,18 @@ export const MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
 
 /**
  * Collects one whole response through undici's dispatch API: no Readable stream, no body mixin, one
- * abort listener. Request/response calls (chat without streaming, embeddings) need nothing more, and
- * on the bench this path costs about a third of what `request()` + `body.text()` did.
+ * abort listener. It speaks undici's original handler protocol (onConnect / onHeaders / onData /
+ * onComplete / onError), which the pool calls directly; the newer controller protocol is adapted to
+ * it by a wrapper that also parses every response header into an object on every request. Headers
+ * are only read here when the answer is an error (for Retry-After). undici 7 marks the original
+ * protocol deprecated; revisit when moving past undici 7 (pinned for Node 20).
  */
 class BufferedResponse implements Dispatcher.DispatchHandler {
   status = 0;
-  headers: IncomingHttpHeaders = {};
+  private rawHeaders: Buffer[] | string[] | null = null;
   private readonly chunks: Buffer[] = [];
   private size = 0;
+  private abort: ((err?: Error) => void) | undefined;
   private detach: (() => void) | undefined;
 
   constructor(
@@ -128,40 +135,46 @@ class BufferedResponse implements Dispatcher.DispatchHandler {
     private readonly reject: (err: unknown) => void,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
     const { signal } = this;
     if (signal.aborted) {
-      controller.abort(signal.reason as Error);
+      abort(signal.reason as Error);
       return;
     }
-    const onAbort = () => controller.abort(signal.reason as Error);
+    if (this.detach) return; // a retried connect: already listening
+    const onAbort = () => this.abort?.(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
     this.detach = () => signal.removeEventListener('abort', onAbort);
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+  onHeaders(status: number, rawHeaders: Buffer[] | string[] | null): boolean {
     this.status = status;
-    this.headers = headers;
+    this.rawHeaders = rawHeaders;
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     this.size += chunk.length;
     if (this.size > MAX_UPSTREAM_BODY_BYTES) {
-      controller.abort(
+      this.abort?.(
         new KeelError('KEEL_UPSTREAM_MALFORMED', `upstream body exceeds ${MAX_UPSTREAM_BODY_BYTES} bytes`),
       );
-      return;
+      return false;
     }
     this.chunks.push(chunk);
+    return true;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.detach?.();
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.resolve({ status: this.status, headers: this.headers, text: body.toString('utf8') });
+    const ok = this.status >= 200 && this.status < 300;
+    const headers = ok || !this.rawHeaders ? {} : (parseHeaders(this.rawHeaders) as IncomingHttpHeaders);
+    this.resolve({ status: this.status, headers, text: body.toString('utf8') });
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     this.detach?.();
     this.reject(error);
   }
