@@ -3,6 +3,9 @@
  * captured, and the exit code read from `process.exitCode` (restored afterwards) or from commander's
  * own exit (help, parse errors).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerEvalCommands } from '../../src/cli/eval.ts';
 
@@ -53,4 +56,24 @@ export function roleText(body: Record<string, unknown>, role: string): string {
     .filter((m) => m.role === role)
     .map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
     .join('\n');
+}
+
+/** A temporary directory holding `NAME.jsonl` of `cases`, added to a dataset registry under `DIR/ds`. */
+export async function addDataset(name: string, cases: unknown[]): Promise<{ dir: string; root: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `keel-eval-${name}-`));
+  const file = join(dir, `${name}.jsonl`);
+  writeFileSync(file, `${cases.map((c) => JSON.stringify(c)).join('\n')}\n`);
+  const root = join(dir, 'ds');
+  const added = await keelEval('dataset', 'add', name, file, '--root', root);
+  if (added.code !== 0) throw new Error(`dataset add failed: ${added.err}`);
+  return { dir, root };
+}
+
+/** `n` cases asking the model to "say wN", expecting "wN" (the mock answers by stripping "say "). */
+export function wordCases(n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `c${i}`,
+    input: { messages: [{ role: 'user', content: `say w${i}` }] },
+    expected: `w${i}`,
+  }));
 }

@@ -5,14 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Gateway } from '../../src/server/gateway.ts';
 import { gatewayFromYaml } from '../helpers/gateway.ts';
 import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
-import { keelEval, roleText } from './eval-cli.ts';
+import { addDataset, keelEval, roleText, wordCases } from './eval-cli.ts';
 
 const CASES = 30;
 const CONCURRENCY = 3;
@@ -34,24 +33,7 @@ providers: { up: { type: openai, baseUrl: "${upstream.url}" } }
 models: { m: { provider: up, model: m } }
 routes: { main: { targets: [{ model: m, retry: { max: 0 } }] } }
 `);
-    dir = mkdtempSync(join(tmpdir(), 'keel-eval-kill-'));
-    const lines = Array.from({ length: CASES }, (_, n) =>
-      JSON.stringify({
-        id: `c${n}`,
-        input: { messages: [{ role: 'user', content: `say w${n}` }] },
-        expected: `w${n}`,
-      }),
-    );
-    writeFileSync(join(dir, 'words.jsonl'), `${lines.join('\n')}\n`);
-    const added = await keelEval(
-      'dataset',
-      'add',
-      'words',
-      join(dir, 'words.jsonl'),
-      '--root',
-      join(dir, 'ds'),
-    );
-    assert.equal(added.code, 0, added.err);
+    ({ dir } = await addDataset('words', wordCases(CASES)));
   });
 
   after(async () => {

@@ -3,14 +3,13 @@
  * is invoked and scored exactly once. Also: a route target, and cost read from each request's trace.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Gateway } from '../../src/server/gateway.ts';
 import { gatewayFromYaml } from '../helpers/gateway.ts';
 import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
-import { keelEval, roleText } from './eval-cli.ts';
+import { addDataset, keelEval, roleText, wordCases } from './eval-cli.ts';
 
 const CASES = 12;
 
@@ -30,24 +29,7 @@ providers: { up: { type: openai, baseUrl: "${upstream.url}" } }
 models: { m: { provider: up, model: m, pricing: { inputPerMTok: 1000, outputPerMTok: 2000 } } }
 routes: { main: { targets: [{ model: m, retry: { max: 0 } }] } }
 `);
-    dir = mkdtempSync(join(tmpdir(), 'keel-eval-resume-'));
-    const lines = Array.from({ length: CASES }, (_, n) =>
-      JSON.stringify({
-        id: `c${n}`,
-        input: { messages: [{ role: 'user', content: `say w${n}` }] },
-        expected: `w${n}`,
-      }),
-    );
-    writeFileSync(join(dir, 'words.jsonl'), `${lines.join('\n')}\n`);
-    const added = await keelEval(
-      'dataset',
-      'add',
-      'words',
-      join(dir, 'words.jsonl'),
-      '--root',
-      join(dir, 'ds'),
-    );
-    assert.equal(added.code, 0, added.err);
+    ({ dir } = await addDataset('words', wordCases(CASES)));
   });
 
   after(async () => {
