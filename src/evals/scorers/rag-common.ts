@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { questionOf } from '../case.ts';
-import type { JudgeFn, ScoreContext, ScoreError } from './scorer.ts';
+import { isScoreError, type JudgeFn, type ScoreContext, type ScoreError } from './scorer.ts';
 
 export interface RagJudgeOptions {
   name?: string;
@@ -36,6 +36,19 @@ export function referenceFor(ctx: ScoreContext): string | ScoreError {
   const { reference, expected } = ctx.evalCase;
   const text = reference ?? (typeof expected === 'string' ? expected : undefined);
   return text ?? { error: `case "${ctx.evalCase.id}" has no reference answer` };
+}
+
+/** Question, reference answer and contexts: what context precision and context recall both need. */
+export function questionReferenceContexts(
+  ctx: ScoreContext,
+): { question: string; reference: string; contexts: string[] } | ScoreError {
+  const question = questionFor(ctx);
+  if (isScoreError(question)) return question;
+  const reference = referenceFor(ctx);
+  if (isScoreError(reference)) return reference;
+  const contexts = contextsFor(ctx);
+  if (isScoreError(contexts)) return contexts;
+  return { question, reference, contexts };
 }
 
 export function numbered(contexts: readonly string[]): string {

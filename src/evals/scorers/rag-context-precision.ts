@@ -6,14 +6,7 @@
  */
 import { z } from 'zod';
 import { askJudgeJson } from './judge-json.ts';
-import {
-  contextsFor,
-  jsonOnly,
-  questionFor,
-  type RagJudgeOptions,
-  referenceFor,
-  verdictBit,
-} from './rag-common.ts';
+import { jsonOnly, questionReferenceContexts, type RagJudgeOptions, verdictBit } from './rag-common.ts';
 import { isScoreError, type Scorer } from './scorer.ts';
 
 const chunkVerdictSchema = z.strictObject({ reason: z.string(), verdict: verdictBit });
@@ -38,12 +31,9 @@ export function contextPrecision(options: RagJudgeOptions): Scorer {
     name,
     kind: 'judged',
     async score(ctx) {
-      const question = questionFor(ctx);
-      if (isScoreError(question)) return question;
-      const reference = referenceFor(ctx);
-      if (isScoreError(reference)) return reference;
-      const contexts = contextsFor(ctx);
-      if (isScoreError(contexts)) return contexts;
+      const inputs = questionReferenceContexts(ctx);
+      if (isScoreError(inputs)) return inputs;
+      const { question, reference, contexts } = inputs;
       const verdicts: (0 | 1)[] = [];
       for (const [index, context] of contexts.entries()) {
         const verdict = await askJudgeJson(

@@ -6,12 +6,10 @@
 import { z } from 'zod';
 import { askJudgeJson } from './judge-json.ts';
 import {
-  contextsFor,
   jsonOnly,
   numbered,
-  questionFor,
+  questionReferenceContexts,
   type RagJudgeOptions,
-  referenceFor,
   verdictBit,
 } from './rag-common.ts';
 import { isScoreError, type Scorer } from './scorer.ts';
@@ -31,12 +29,9 @@ export function contextRecall(options: RagJudgeOptions): Scorer {
     name,
     kind: 'judged',
     async score(ctx) {
-      const question = questionFor(ctx);
-      if (isScoreError(question)) return question;
-      const reference = referenceFor(ctx);
-      if (isScoreError(reference)) return reference;
-      const contexts = contextsFor(ctx);
-      if (isScoreError(contexts)) return contexts;
+      const inputs = questionReferenceContexts(ctx);
+      if (isScoreError(inputs)) return inputs;
+      const { question, reference, contexts } = inputs;
       const result = await askJudgeJson(
         options.judge,
         [
