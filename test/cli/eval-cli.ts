@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerEvalCommands } from '../../src/cli/eval.ts';
+import { gatewayFromYaml } from '../helpers/gateway.ts';
+import { startMockUpstream } from '../helpers/mock-upstream.ts';
 
 export interface CliResult {
   code: number;
@@ -76,4 +78,23 @@ export function wordCases(n: number) {
     input: { messages: [{ role: 'user', content: `say w${i}` }] },
     expected: `w${i}`,
   }));
+}
+
+/**
+ * A gateway whose `main` route is one model on a mock upstream that answers "say wN" with "wN" after
+ * `delayMs` (priced when `pricing` is given, for cost scorers).
+ */
+export async function startWordsGateway(options: { delayMs: number; pricing?: string }) {
+  const upstream = await startMockUpstream((_n, body) => ({
+    kind: 'ok',
+    delayMs: options.delayMs,
+    text: roleText(body, 'user').replace('say ', ''),
+  }));
+  const pricing = options.pricing ? `, pricing: ${options.pricing}` : '';
+  const gw = await gatewayFromYaml(`
+providers: { up: { type: openai, baseUrl: "${upstream.url}" } }
+models: { m: { provider: up, model: m${pricing} } }
+routes: { main: { targets: [{ model: m, retry: { max: 0 } }] } }
+`);
+  return { upstream, gw };
 }

@@ -9,9 +9,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Gateway } from '../../src/server/gateway.ts';
-import { gatewayFromYaml } from '../helpers/gateway.ts';
-import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
-import { addDataset, keelEval, roleText, wordCases } from './eval-cli.ts';
+import type { MockUpstream } from '../helpers/mock-upstream.ts';
+import { addDataset, keelEval, startWordsGateway, wordCases } from './eval-cli.ts';
 
 const CASES = 30;
 const CONCURRENCY = 3;
@@ -23,16 +22,7 @@ describe('keel eval run: SIGKILL mid-run, then resume', () => {
   let dir: string;
 
   before(async () => {
-    upstream = await startMockUpstream((_n, body) => ({
-      kind: 'ok',
-      delayMs: 40,
-      text: roleText(body, 'user').replace('say ', ''),
-    }));
-    gw = await gatewayFromYaml(`
-providers: { up: { type: openai, baseUrl: "${upstream.url}" } }
-models: { m: { provider: up, model: m } }
-routes: { main: { targets: [{ model: m, retry: { max: 0 } }] } }
-`);
+    ({ upstream, gw } = await startWordsGateway({ delayMs: 40 }));
     ({ dir } = await addDataset('words', wordCases(CASES)));
   });
 

@@ -7,9 +7,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Gateway } from '../../src/server/gateway.ts';
-import { gatewayFromYaml } from '../helpers/gateway.ts';
-import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
-import { addDataset, keelEval, roleText, wordCases } from './eval-cli.ts';
+import type { MockUpstream } from '../helpers/mock-upstream.ts';
+import { addDataset, keelEval, roleText, startWordsGateway, wordCases } from './eval-cli.ts';
 
 const CASES = 12;
 
@@ -19,16 +18,10 @@ describe('keel eval run: stop and resume', () => {
   let dir: string;
 
   before(async () => {
-    upstream = await startMockUpstream((_n, body) => ({
-      kind: 'ok',
+    ({ upstream, gw } = await startWordsGateway({
       delayMs: 20,
-      text: roleText(body, 'user').replace('say ', ''),
+      pricing: '{ inputPerMTok: 1000, outputPerMTok: 2000 }',
     }));
-    gw = await gatewayFromYaml(`
-providers: { up: { type: openai, baseUrl: "${upstream.url}" } }
-models: { m: { provider: up, model: m, pricing: { inputPerMTok: 1000, outputPerMTok: 2000 } } }
-routes: { main: { targets: [{ model: m, retry: { max: 0 } }] } }
-`);
     ({ dir } = await addDataset('words', wordCases(CASES)));
   });
 
