@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Command } from 'commander';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { diffArgs, registerPromptCommands } from '../../src/cli/prompts.ts';
 import type { AuditInput } from '../../src/edge/audit/audit.ts';
@@ -13,6 +12,7 @@ import { PromptRegistry } from '../../src/prompts/registry.ts';
 import { adminGuard } from '../../src/server/control-admin.ts';
 import { errorHandler } from '../../src/server/errors.ts';
 import { registerPromptAdmin } from '../../src/server/prompts-admin.ts';
+import { runCli } from '../helpers/cli.ts';
 import { SUPPORT_V1, SUPPORT_V2 } from './fixtures.ts';
 
 const ADMIN = 'admin-secret';
@@ -286,17 +286,7 @@ describe('keel prompts CLI against a running admin API', () => {
   });
 
   async function keel(...args: string[]): Promise<string> {
-    const program = new Command('keel').exitOverride();
-    registerPromptCommands(program);
-    const out: string[] = [];
-    const log = console.log;
-    console.log = (...a: unknown[]) => out.push(a.join(' '));
-    try {
-      await program.parseAsync(['node', 'keel', ...args, '--url', url, '--who', 'cli-user']);
-    } finally {
-      console.log = log;
-    }
-    return out.join('\n');
+    return (await runCli(registerPromptCommands, [...args, '--url', url, '--who', 'cli-user'])).out;
   }
 
   test('push, list, show, promote, diff, rollback, history', async () => {

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Command } from 'commander';
 import Fastify from 'fastify';
 import { registerReviewCommands } from '../../src/cli/review.ts';
 import type { AuditInput } from '../../src/edge/audit/audit.ts';
@@ -14,6 +13,7 @@ import type { NewReviewItem } from '../../src/review/store.ts';
 import { adminGuard } from '../../src/server/control-admin.ts';
 import { errorHandler } from '../../src/server/errors.ts';
 import { registerReviewAdmin } from '../../src/server/review-admin.ts';
+import { runCli } from '../helpers/cli.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { escalated, flagged } from './contract.ts';
 
@@ -211,22 +211,8 @@ describe('keel review CLI against a running admin API', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function keel(...args: string[]): Promise<{ out: string; err: string }> {
-    const program = new Command('keel').exitOverride();
-    registerReviewCommands(program);
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = console.log;
-    const error = console.error;
-    console.log = (...a: unknown[]) => out.push(a.join(' '));
-    console.error = (...a: unknown[]) => err.push(a.join(' '));
-    try {
-      await program.parseAsync(['node', 'keel', ...args, '--url', url, '--who', 'reviewer']);
-    } finally {
-      console.log = log;
-      console.error = error;
-    }
-    return { out: out.join('\n'), err: err.join('\n') };
+  function keel(...args: string[]): Promise<{ out: string; err: string }> {
+    return runCli(registerReviewCommands, [...args, '--url', url, '--who', 'reviewer']);
   }
 
   test('list, show, resolve, reject, export', async () => {

@@ -9,11 +9,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { registerPromptCommands } from '../../src/cli/prompts.ts';
 import { registerReleaseCommands } from '../../src/cli/release.ts';
 import { DEFAULT_CONFIG_YAML } from '../../src/config/default-config.ts';
 import type { Gateway } from '../../src/server/gateway.ts';
+import { runCli } from '../helpers/cli.ts';
 import { gatewayFromYaml } from '../helpers/gateway.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -25,18 +26,11 @@ const config = DEFAULT_CONFIG_YAML.replace(
 );
 
 async function keel(url: string, ...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerPromptCommands(program);
-  registerReleaseCommands(program);
-  const out: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => out.push(a.join(' '));
-  try {
-    await program.parseAsync(['node', 'keel', ...args, '--url', url]);
-  } finally {
-    console.log = log;
-  }
-  return out.join('\n');
+  const register = (program: Command) => {
+    registerPromptCommands(program);
+    registerReleaseCommands(program);
+  };
+  return (await runCli(register, [...args, '--url', url])).out;
 }
 
 describe('keel release flow: two versions, a 10% canary, a shadow, status, rollback', () => {

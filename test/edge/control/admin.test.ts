@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Command } from 'commander';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parseExpiry, registerControlCommands } from '../../../src/cli/control.ts';
 import { ConfigReloader } from '../../../src/config/reload.ts';
@@ -15,6 +14,7 @@ import { Keys } from '../../../src/edge/keys/keys.ts';
 import { KillSwitches } from '../../../src/edge/kill/switches.ts';
 import { adminGuard, registerControlAdmin } from '../../../src/server/control-admin.ts';
 import { errorHandler } from '../../../src/server/errors.ts';
+import { runCli } from '../../helpers/cli.ts';
 
 const ADMIN = 'admin-secret';
 const auth = { authorization: `Bearer ${ADMIN}` };
@@ -321,22 +321,8 @@ describe('control CLI against a running admin API', () => {
     await app.close();
   });
 
-  async function keel(...args: string[]): Promise<{ out: string; err: string }> {
-    const program = new Command('keel').exitOverride();
-    registerControlCommands(program);
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = console.log;
-    const error = console.error;
-    console.log = (...a: unknown[]) => out.push(a.join(' '));
-    console.error = (...a: unknown[]) => err.push(a.join(' '));
-    try {
-      await program.parseAsync(['node', 'keel', ...args, '--url', url, '--who', 'cli-user']);
-    } finally {
-      console.log = log;
-      console.error = error;
-    }
-    return { out: out.join('\n'), err: err.join('\n') };
+  function keel(...args: string[]): Promise<{ out: string; err: string }> {
+    return runCli(registerControlCommands, [...args, '--url', url, '--who', 'cli-user']);
   }
 
   test('keys create/list/revoke, kill/unkill, audit, config versions/rollback', async () => {
