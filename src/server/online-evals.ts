@@ -56,8 +56,14 @@ export function sampled(requestId: string, rate: number): boolean {
   return bucket < rate;
 }
 
+/** Built once per feature config (a reload brings new config objects, so new scorers). */
+const scorersOf = new WeakMap<object, Scorer[]>();
+
 function heuristicScorers(evals: NonNullable<FeatureConfig['evals']>): Scorer[] {
+  const known = scorersOf.get(evals);
+  if (known) return known;
   const scorers: Scorer[] = [];
+  scorersOf.set(evals, scorers);
   if (evals.refusal) scorers.push(refusal());
   if (evals.maxLatencyMs !== undefined) scorers.push(latencyCeiling({ maxMs: evals.maxLatencyMs }));
   if (evals.maxCostUsd !== undefined) scorers.push(costCeiling({ maxUsd: evals.maxCostUsd }));
