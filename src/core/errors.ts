@@ -222,6 +222,13 @@ export const ERROR_CODES = {
     type: 'api_error',
     doc: 'An attempt Keel cancelled itself (it lost a hedge race); recorded in the trace, never sent to a client.',
   },
+  KEEL_ATTEMPT_TOO_SLOW: {
+    status: 499,
+    retryable: false,
+    breaker: true,
+    type: 'api_error',
+    doc: "An attempt that had no first token within the route's hedgeAfterMs and was cancelled because the hedge answered first. It counts against its target's circuit breaker as a slow call, so a hung target opens its breaker instead of costing every request the hedge delay. Recorded in the trace, never sent to a client.",
+  },
   KEEL_FEATURE_NOT_FOUND: {
     status: 404,
     retryable: false,

@@ -36,7 +36,10 @@ function settle(ctx: Omit<AttemptContext, 'request'>, error?: KeelError): void {
     target.breaker.success();
     return;
   }
-  const cancelled = error.code === 'KEEL_ATTEMPT_CANCELLED' || error.code === 'KEEL_CLIENT_CLOSED';
+  const cancelled =
+    error.code === 'KEEL_ATTEMPT_CANCELLED' ||
+    error.code === 'KEEL_ATTEMPT_TOO_SLOW' ||
+    error.code === 'KEEL_CLIENT_CLOSED';
   record.outcome = cancelled ? 'cancelled' : 'error';
   record.errorCode = error.code;
   record.errorMessage = error.message;

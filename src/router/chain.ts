@@ -78,10 +78,24 @@ export class Chain<T> {
         lastFailure = { target: event.flight.target, error: event.error };
       }
     } finally {
-      for (const flight of this.flights) {
-        flight.box.abort(new KeelError('KEEL_ATTEMPT_CANCELLED', 'another attempt answered first'));
-      }
+      for (const flight of this.flights) flight.box.abort(this.cancellation(flight));
     }
+  }
+
+  /**
+   * Why a flight still running is cancelled. The one that was hedged had no first token within
+   * `hedgeAfterMs`: it is a slow call and counts against its breaker, so a hung target opens its
+   * breaker rather than making every request wait out the hedge threshold. Any other is a plain loser.
+   */
+  private cancellation(flight: Flight<T>): KeelError {
+    if (flight.hedged) {
+      return new KeelError(
+        'KEEL_ATTEMPT_TOO_SLOW',
+        `${flight.target.name}: no first token within hedgeAfterMs ${this.options.hedgeAfterMs}; the hedge answered first`,
+        { target: flight.target.name },
+      );
+    }
+    return new KeelError('KEEL_ATTEMPT_CANCELLED', 'another attempt answered first');
   }
 
   /** Wait for any attempt to settle, or for the hedge threshold of the lone attempt in flight. */

@@ -81,6 +81,12 @@ function tokensOf(usage: Usage | undefined) {
   };
 }
 
+const CANCELLED_BECAUSE: Record<string, string> = {
+  KEEL_CLIENT_CLOSED: 'client left',
+  KEEL_ATTEMPT_TOO_SLOW:
+    'too slow: no first token by hedgeAfterMs, the hedge won; counted against the breaker',
+};
+
 function step(a: AttemptRecord): string {
   const label = a.reason === 'retry' ? `retry ${a.retry}` : a.reason;
   const head = `${label} → ${a.target}`;
@@ -90,7 +96,7 @@ function step(a: AttemptRecord): string {
     case 'ok':
       return `${head}: ok in ${a.latencyMs ?? 0} ms`;
     case 'cancelled':
-      return `${head}: cancelled (${a.errorCode === 'KEEL_CLIENT_CLOSED' ? 'client left' : 'another attempt won'})`;
+      return `${head}: cancelled (${CANCELLED_BECAUSE[a.errorCode ?? ''] ?? 'another attempt won'})`;
     case 'pending':
       return `${head}: unfinished`;
     default:

@@ -235,6 +235,51 @@ describe('hedging (latency-threshold fallback)', () => {
 });
 
 describe('circuit breaker in the chain', () => {
+  test('a hung primary that keeps losing to the hedge opens its breaker; then requests skip it without waiting', async () => {
+    const hung = { ok: 'too late', afterMs: 60_000 };
+    const { clock, primary, backup, router, call, start } = setup(
+      [hung, hung, hung, hung, hung],
+      [{ ok: 'b', afterMs: 50 }],
+      { route: 'hedgeAfterMs: 300' },
+    );
+    const elapsed = async (ms: number) => {
+      const began = clock.now() - start;
+      const pending = call();
+      await clock.advance(ms);
+      const result = await pending;
+      return { result, took: result.at - began };
+    };
+    for (let i = 0; i < 4; i++) {
+      const { result, took } = await elapsed(400);
+      assert.ok('value' in result);
+      assert.equal(result.value.decision, 'hedge');
+      assert.equal(took, 350, 'each waited the hedge threshold, then the backup answered');
+      assert.equal(result.value.attempts[0]?.outcome, 'cancelled');
+      assert.equal(result.value.attempts[0]?.errorCode, 'KEEL_ATTEMPT_TOO_SLOW');
+    }
+    assert.equal(primary.aborted, 4, 'every hung attempt was cancelled, not left running');
+    assert.equal(router.breakers.get('primary')?.state.kind, 'open', 'four slow calls out of four open it');
+    const { result, took } = await elapsed(100);
+    assert.ok('value' in result);
+    assert.equal(primary.calls, 4, 'the open breaker skips the hung primary');
+    assert.equal(result.value.target, 'backup');
+    assert.equal(took, 50, 'no hedge wait any more');
+    assert.equal(backup.calls, 5);
+  });
+
+  test('the backup losing a race it joined late is a plain cancel: it does not count against its breaker', async () => {
+    const { clock, router, call } = setup([{ ok: 'slow', afterMs: 400 }], [{ ok: 'b', afterMs: 500 }], {
+      route: 'hedgeAfterMs: 300',
+    });
+    const pending = call();
+    await clock.advance(1000);
+    const result = await pending;
+    assert.ok('value' in result);
+    assert.equal(result.value.target, 'primary');
+    assert.equal(result.value.attempts[1]?.errorCode, 'KEEL_ATTEMPT_CANCELLED');
+    assert.equal(router.breakers.get('backup')?.state.kind, 'closed');
+  });
+
   test('an open breaker stops calls to a dead target; after openMs one probe goes through and closes it', async () => {
     const { clock, primary, router, call } = setup(
       [{ fail: fail500 }, { fail: fail500 }, { fail: fail500 }, { fail: fail500 }, { ok: 'recovered' }],
