@@ -12,7 +12,7 @@ import type {
   Usage,
 } from '../core/types.ts';
 import { createAgent, postJson, postJsonRead, streamError } from './http.ts';
-import type { CallOptions, Provider } from './provider.ts';
+import { abortOf, type CallOptions, type Provider } from './provider.ts';
 import { parseSse, type SseEvent } from './sse.ts';
 
 export interface AnthropicProviderOptions {
@@ -523,14 +523,14 @@ export class AnthropicProvider implements Provider {
     });
   }
 
-  async chat(request: ChatRequest, { model, signal }: CallOptions): Promise<ChatCompletion> {
-    const body = toAnthropicRequest(request, model);
+  async chat(request: ChatRequest, options: CallOptions): Promise<ChatCompletion> {
+    const body = toAnthropicRequest(request, options.model);
     return fromAnthropicResponse(
       await postJsonRead({
         url: this.url,
         headers: { ...this.headers, accept: 'application/json' },
         body: JSON.stringify(body),
-        signal,
+        signal: abortOf(options),
         dispatcher: this.agent,
       }),
     );

@@ -4,6 +4,17 @@ import { Agent, type Dispatcher, errors as undiciErrors, util as undiciUtil } fr
 const { parseHeaders } = undiciUtil;
 
 import { KeelError } from '../core/errors.ts';
+import type { AbortScope } from './provider.ts';
+
+/** What a buffered call can be cancelled by: a platform signal, or a subscription (cheaper). */
+export type AbortSource = AbortSignal | AbortScope;
+
+/** Subscribe to an abort source; returns the unsubscribe function. */
+function onAbortOf(source: AbortSource, fn: () => void): () => void {
+  if ('onAbort' in source) return source.onAbort(fn);
+  source.addEventListener('abort', fn, { once: true });
+  return () => source.removeEventListener('abort', fn);
+}
 
 /** One keep-alive connection pool per provider. */
 export function createAgent(maxConnections: number): Agent {
@@ -80,6 +91,11 @@ export interface PostOptions {
   dispatcher: Agent;
 }
 
+/** A buffered call (postJsonRead) may be cancelled by a scope instead of a platform signal. */
+export interface ReadOptions extends Omit<PostOptions, 'signal'> {
+  signal: AbortSource;
+}
+
 /**
  * POST JSON upstream. Non-2xx answers become classified KeelErrors; network failures become
  * KEEL_UPSTREAM_NETWORK; an abort rethrows the signal's reason (the deadline or timeout that fired).
@@ -130,7 +146,7 @@ class BufferedResponse implements Dispatcher.DispatchHandler {
   private detach: (() => void) | undefined;
 
   constructor(
-    private readonly signal: AbortSignal,
+    private readonly signal: AbortSource,
     private readonly resolve: (value: { status: number; headers: IncomingHttpHeaders; text: string }) => void,
     private readonly reject: (err: unknown) => void,
   ) {}
@@ -143,9 +159,7 @@ class BufferedResponse implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.detach) return; // a retried connect: already listening
-    const onAbort = () => this.abort?.(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    this.detach = () => signal.removeEventListener('abort', onAbort);
+    this.detach = onAbortOf(signal, () => this.abort?.(signal.reason as Error));
   }
 
   onHeaders(status: number, rawHeaders: Buffer[] | string[] | null): boolean {
@@ -185,7 +199,7 @@ class BufferedResponse implements Dispatcher.DispatchHandler {
  * The same classification: non-2xx → a classified KeelError, a network failure → KEEL_UPSTREAM_NETWORK,
  * an abort → the signal's reason, an unparseable body → KEEL_UPSTREAM_MALFORMED.
  */
-export async function postJsonRead(options: PostOptions): Promise<unknown> {
+export async function postJsonRead(options: ReadOptions): Promise<unknown> {
   const { origin, path } = target(options.url);
   let response: { status: number; headers: IncomingHttpHeaders; text: string };
   try {
@@ -214,7 +228,7 @@ export async function postJsonRead(options: PostOptions): Promise<unknown> {
 }
 
 /** Map a thrown I/O error; when our own signal aborted, its reason wins. */
-export function networkError(err: unknown, signal: AbortSignal): unknown {
+export function networkError(err: unknown, signal: AbortSource): unknown {
   if (signal.aborted) return signal.reason;
   if (err instanceof KeelError) return err;
   const code = (err as { code?: string }).code ?? '';

@@ -8,7 +8,7 @@ import type {
   EmbeddingResponse,
 } from '../core/types.ts';
 import { createAgent, postJson, postJsonRead, streamError } from './http.ts';
-import type { CallOptions, Provider } from './provider.ts';
+import { abortOf, type CallOptions, type Provider } from './provider.ts';
 import { parseSse } from './sse.ts';
 
 export interface OpenAIProviderOptions {
@@ -91,12 +91,12 @@ export class OpenAIProvider implements Provider {
     });
   }
 
-  async chat(request: ChatRequest, { model, signal }: CallOptions): Promise<ChatCompletion> {
+  async chat(request: ChatRequest, options: CallOptions): Promise<ChatCompletion> {
     const body = await postJsonRead({
       url: `${this.base}/chat/completions${this.query}`,
       headers: { ...this.headers, accept: 'application/json' },
-      body: JSON.stringify({ ...request, model, stream: false }),
-      signal,
+      body: JSON.stringify({ ...request, model: options.model, stream: false }),
+      signal: abortOf(options),
       dispatcher: this.agent,
     });
     return asCompletion(body);
@@ -130,12 +130,12 @@ export class OpenAIProvider implements Provider {
       throw new KeelError('KEEL_STREAM_CUT', 'upstream stream ended before [DONE]: the answer is incomplete');
   }
 
-  async embeddings(request: EmbeddingRequest, { model, signal }: CallOptions): Promise<EmbeddingResponse> {
+  async embeddings(request: EmbeddingRequest, options: CallOptions): Promise<EmbeddingResponse> {
     const body = await postJsonRead({
       url: `${this.base}/embeddings${this.query}`,
       headers: { ...this.headers, accept: 'application/json' },
-      body: JSON.stringify({ ...request, model }),
-      signal,
+      body: JSON.stringify({ ...request, model: options.model }),
+      signal: abortOf(options),
       dispatcher: this.agent,
     });
     if (!isObject(body) || !Array.isArray(body.data)) {

@@ -6,11 +6,33 @@ import type {
   EmbeddingResponse,
 } from '../core/types.ts';
 
+/**
+ * An abort source a provider can subscribe to without a platform AbortController: the router's
+ * Timebox is one. A buffered call that uses it instead of `signal` saves an AbortController, an
+ * AbortSignal and an EventTarget listener per attempt on the hot path.
+ */
+export interface AbortScope {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  /** Calls `fn` once on abort (at once if already aborted); the returned function unsubscribes. */
+  onAbort(fn: (reason: unknown) => void): () => void;
+}
+
 export interface CallOptions {
   /** The upstream model name (the model's `model` in keel.yaml). */
   model: string;
-  /** Aborting it cancels the upstream request; the provider must stop all I/O promptly. */
+  /**
+   * Aborting it cancels the upstream request; the provider must stop all I/O promptly. It may be
+   * made on first read (the router's is): a provider that can use `abortScope` should not touch it.
+   */
   signal: AbortSignal;
+  /** The same abort as `signal`, as a subscription; when present, prefer it for buffered calls. */
+  abortScope?: AbortScope | undefined;
+}
+
+/** The abort source of a call: its scope when it has one (no AbortController made), else its signal. */
+export function abortOf(options: CallOptions): AbortScope | AbortSignal {
+  return options.abortScope ?? options.signal;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { asKeelError, KeelError } from '../core/errors.ts';
 import type { ChatChunk, ChatCompletion, ChatRequest, Usage } from '../core/types.ts';
+import type { CallOptions } from '../providers/provider.ts';
 import type { Timebox } from '../resilience/deadline.ts';
 import type { AttemptRecord, Target } from './target.ts';
 
@@ -59,7 +60,7 @@ function failure(err: unknown, box: Timebox, target: Target): KeelError {
  */
 export async function oneShotAttempt<T>(
   ctx: Omit<AttemptContext, 'request'>,
-  call: (signal: AbortSignal) => Promise<T>,
+  call: (box: Timebox) => Promise<T>,
   describe: (value: T) => { model: string; usage?: Usage | undefined },
 ): Promise<T> {
   const { target, record, clock, box } = ctx;
@@ -68,7 +69,7 @@ export async function oneShotAttempt<T>(
     timeout(target, `no answer within timeoutMs ${target.settings.timeoutMs}`),
   );
   try {
-    const value = await call(box.signal);
+    const value = await call(box);
     record.ttftMs = clock.now() - record.startedAt;
     const { model, usage } = describe(value);
     record.upstreamModel = model;
@@ -84,10 +85,25 @@ export async function oneShotAttempt<T>(
   }
 }
 
+/**
+ * A provider call's options, cancelled by `box`. The platform signal is made only if the provider
+ * reads it (streams hand it to undici); buffered calls subscribe to the box itself. Never spread
+ * these options: a spread reads the getter.
+ */
+export function callOptions(model: string, box: Timebox): CallOptions {
+  return {
+    model,
+    get signal() {
+      return box.signal;
+    },
+    abortScope: box,
+  };
+}
+
 export function chatAttempt(ctx: AttemptContext): Promise<ChatCompletion> {
   return oneShotAttempt(
     ctx,
-    (signal) => ctx.target.provider.chat(ctx.request, { model: ctx.target.upstreamModel, signal }),
+    (box) => ctx.target.provider.chat(ctx.request, callOptions(ctx.target.upstreamModel, box)),
     (completion) => ({ model: completion.model, usage: completion.usage }),
   );
 }

@@ -11,7 +11,7 @@ import type {
 import type { Provider } from '../providers/provider.ts';
 import { type BreakerState, CircuitBreaker } from '../resilience/circuit-breaker.ts';
 import { type Parent, Timebox } from '../resilience/deadline.ts';
-import { chatAttempt, oneShotAttempt, type StreamStart, streamAttempt } from './attempt.ts';
+import { callOptions, chatAttempt, oneShotAttempt, type StreamStart, streamAttempt } from './attempt.ts';
 import { Chain, type ChainOptions, type ChainResult } from './chain.ts';
 import { orderByRank } from './order.ts';
 import type { AttemptRecord, Target } from './target.ts';
@@ -275,7 +275,7 @@ export class Router {
         (target, record, box) =>
           oneShotAttempt(
             { target, record, box, clock: this.clock },
-            (signal) => target.provider.embeddings!(request, { model: target.upstreamModel, signal }),
+            (box) => target.provider.embeddings!(request, callOptions(target.upstreamModel, box)),
             (response) => ({ model: response.model }),
           ),
       );
