@@ -9,6 +9,7 @@ import {
   fromAnthropicResponse,
   toAnthropicRequest,
 } from '../../src/providers/anthropic.ts';
+import { neverAnswers, rejectsWith } from '../helpers/never-answers.ts';
 
 type Json = Record<string, unknown>;
 
@@ -593,18 +594,8 @@ test('a non-JSON 200 body is KEEL_UPSTREAM_MALFORMED', async (t) => {
 });
 
 test('aborting the signal cancels a pending request: the server sees the close, the call rejects with the reason', async (t) => {
-  let arrived!: () => void;
-  const requestArrived = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
-  let closed!: () => void;
-  const connectionClosed = new Promise<void>((resolve) => {
-    closed = resolve;
-  });
-  const { provider } = await setup(t, (_req, res) => {
-    res.on('close', () => closed());
-    arrived(); // and never answer
-  });
+  const { handler, requestArrived, connectionClosed } = neverAnswers();
+  const { provider } = await setup(t, handler);
   const controller = new AbortController();
   const call = provider.chat(
     { model: 'route', messages: [{ role: 'user', content: 'Hi' }] },
@@ -613,10 +604,7 @@ test('aborting the signal cancels a pending request: the server sees the close, 
   await requestArrived;
   const reason = new KeelError('KEEL_DEADLINE_EXCEEDED', 'deadline passed');
   controller.abort(reason);
-  await assert.rejects(call, (err) => {
-    assert.equal(err, reason);
-    return true;
-  });
+  await rejectsWith(call, reason);
   await connectionClosed;
 });
 

@@ -8,6 +8,7 @@ import { OpenAIProvider } from '../../src/providers/openai.ts';
 import type { CallOptions } from '../../src/providers/provider.ts';
 import { Timebox } from '../../src/resilience/deadline.ts';
 import { callOptions } from '../../src/router/attempt.ts';
+import { neverAnswers, rejectsWith } from '../helpers/never-answers.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -53,28 +54,15 @@ function watched(box: Timebox): { options: CallOptions; signalReads: () => numbe
 }
 
 test('a buffered call cancelled through its abort scope: the server sees the close, the call rejects with the reason, and no AbortSignal is made', async (t) => {
-  let arrived!: () => void;
-  const requestArrived = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
-  let closed!: () => void;
-  const connectionClosed = new Promise<void>((resolve) => {
-    closed = resolve;
-  });
-  const { provider } = await setup(t, (_req, res) => {
-    res.on('close', () => closed());
-    arrived(); // and never answer
-  });
+  const { handler, requestArrived, connectionClosed } = neverAnswers();
+  const { provider } = await setup(t, handler);
   const box = new Timebox(systemClock);
   const { options, signalReads } = watched(box);
   const call = provider.chat(ask, options);
   await requestArrived;
   const reason = new KeelError('KEEL_PROVIDER_TIMEOUT', 'primary: no answer within timeoutMs 10');
   box.abort(reason);
-  await assert.rejects(call, (err) => {
-    assert.equal(err, reason);
-    return true;
-  });
+  await rejectsWith(call, reason);
   await connectionClosed;
   assert.equal(signalReads(), 0, 'the platform signal was never needed');
 });
@@ -84,10 +72,7 @@ test('a scope already aborted rejects with its reason and sends nothing upstream
   const box = new Timebox(systemClock);
   const reason = new KeelError('KEEL_DEADLINE_EXCEEDED', 'route "chat" deadline of 10 ms passed');
   box.abort(reason);
-  await assert.rejects(provider.chat(ask, watched(box).options), (err) => {
-    assert.equal(err, reason);
-    return true;
-  });
+  await rejectsWith(provider.chat(ask, watched(box).options), reason);
   assert.deepEqual(requests, []);
 });
 
@@ -123,18 +108,12 @@ test('a completed call unsubscribes from its scope and reads no signal', async (
 });
 
 test('without a scope the platform signal still cancels the call', async (t) => {
-  let arrived!: () => void;
-  const requestArrived = new Promise<void>((resolve) => {
-    arrived = resolve;
-  });
-  const { provider } = await setup(t, () => arrived());
+  const { handler, requestArrived } = neverAnswers();
+  const { provider } = await setup(t, handler);
   const controller = new AbortController();
   const call = provider.chat(ask, { model: 'gpt-test', signal: controller.signal });
   await requestArrived;
   const reason = new KeelError('KEEL_CLIENT_CLOSED', 'client closed the connection');
   controller.abort(reason);
-  await assert.rejects(call, (err) => {
-    assert.equal(err, reason);
-    return true;
-  });
+  await rejectsWith(call, reason);
 });
