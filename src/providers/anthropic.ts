@@ -11,7 +11,7 @@ import type {
   ToolCall,
   Usage,
 } from '../core/types.ts';
-import { createAgent, postJson, postJsonRead, streamError } from './http.ts';
+import { createAgent, jsonHeaders, postJson, postJsonRead, streamError } from './http.ts';
 import { abortOf, type CallOptions, type Provider } from './provider.ts';
 import { parseSse, type SseEvent } from './sse.ts';
 
@@ -528,7 +528,7 @@ export class AnthropicProvider implements Provider {
     return fromAnthropicResponse(
       await postJsonRead({
         url: this.url,
-        headers: { ...this.headers, accept: 'application/json' },
+        headers: jsonHeaders(this.headers),
         body: JSON.stringify(body),
         signal: abortOf(options),
         dispatcher: this.agent,

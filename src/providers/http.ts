@@ -91,9 +91,17 @@ export interface PostOptions {
   dispatcher: Agent;
 }
 
-/** A buffered call (postJsonRead) may be cancelled by a scope instead of a platform signal. */
+/**
+ * A buffered call (postJsonRead) may be cancelled by a scope instead of a platform signal. Its
+ * headers are sent as given (include content-type): providers build them once, not per call.
+ */
 export interface ReadOptions extends Omit<PostOptions, 'signal'> {
   signal: AbortSource;
+}
+
+/** The headers of a buffered JSON call: content-type and accept JSON, plus the provider's own. */
+export function jsonHeaders(headers: Record<string, string>): Record<string, string> {
+  return { 'content-type': 'application/json', ...headers, accept: 'application/json' };
 }
 
 /**
@@ -209,7 +217,7 @@ export async function postJsonRead(options: ReadOptions): Promise<unknown> {
           origin,
           path,
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...options.headers },
+          headers: options.headers,
           body: options.body,
         },
         new BufferedResponse(options.signal, resolve, reject),

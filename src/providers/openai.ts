@@ -7,7 +7,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '../core/types.ts';
-import { createAgent, postJson, postJsonRead, streamError } from './http.ts';
+import { createAgent, jsonHeaders, postJson, postJsonRead, streamError } from './http.ts';
 import { abortOf, type CallOptions, type Provider } from './provider.ts';
 import { parseSse } from './sse.ts';
 
@@ -67,6 +67,8 @@ export class OpenAIProvider implements Provider {
   private readonly agent: Agent;
   private readonly base: string;
   private readonly headers: Record<string, string>;
+  /** The headers of every buffered call, built once. */
+  private readonly readHeaders: Record<string, string>;
   private readonly query: string;
 
   constructor(options: OpenAIProviderOptions) {
@@ -79,6 +81,7 @@ export class OpenAIProvider implements Provider {
     }
     const query = new URLSearchParams(options.query ?? {}).toString();
     this.query = query ? `?${query}` : '';
+    this.readHeaders = jsonHeaders(this.headers);
   }
 
   private post(path: string, body: unknown, signal: AbortSignal, accept: string) {
@@ -91,15 +94,14 @@ export class OpenAIProvider implements Provider {
     });
   }
 
-  async chat(request: ChatRequest, options: CallOptions): Promise<ChatCompletion> {
-    const body = await postJsonRead({
+  chat(request: ChatRequest, options: CallOptions): Promise<ChatCompletion> {
+    return postJsonRead({
       url: `${this.base}/chat/completions${this.query}`,
-      headers: { ...this.headers, accept: 'application/json' },
+      headers: this.readHeaders,
       body: JSON.stringify({ ...request, model: options.model, stream: false }),
       signal: abortOf(options),
       dispatcher: this.agent,
-    });
-    return asCompletion(body);
+    }).then(asCompletion);
   }
 
   async *stream(request: ChatRequest, { model, signal }: CallOptions): AsyncGenerator<ChatChunk> {
@@ -133,7 +135,7 @@ export class OpenAIProvider implements Provider {
   async embeddings(request: EmbeddingRequest, options: CallOptions): Promise<EmbeddingResponse> {
     const body = await postJsonRead({
       url: `${this.base}/embeddings${this.query}`,
-      headers: { ...this.headers, accept: 'application/json' },
+      headers: this.readHeaders,
       body: JSON.stringify({ ...request, model: options.model }),
       signal: abortOf(options),
       dispatcher: this.agent,

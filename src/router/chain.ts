@@ -66,8 +66,11 @@ export class Chain<T> {
     let lastFailure: { target: Target; error: KeelError } | undefined;
     try {
       for (;;) {
-        if (this.flights.size === 0 && !(await this.startNext(lastFailure))) {
-          throw this.exhausted(errors);
+        // The first start needs no backoff decision: synchronous, no extra promise per request.
+        if (this.flights.size === 0) {
+          const started =
+            lastFailure === undefined ? this.startFallback('fallback') : await this.startNext(lastFailure);
+          if (!started) throw this.exhausted(errors);
         }
         const event = await this.nextEvent();
         if (event === 'hedge') continue;
@@ -186,29 +189,27 @@ export class Chain<T> {
   }
 
   /** After a retryable failure: retry the same target if it may, else fall back. */
-  private async startNext(last: { target: Target; error: KeelError } | undefined): Promise<boolean> {
+  private async startNext(last: { target: Target; error: KeelError }): Promise<boolean> {
     const { clock, scope, deadlineAt } = this.options;
-    if (last) {
-      const { target, error } = last;
-      const used = this.retriesUsed.get(target) ?? 0;
-      // A target that timed out is hung or browned out: retrying it would spend another whole
-      // timeout. Go to the next target while one remains; retry only when it is the last hope.
-      const slow = error.code === 'KEEL_PROVIDER_TIMEOUT' || error.code === 'KEEL_STREAM_STALLED';
-      const another = this.next < this.options.targets.length;
-      if (used < target.settings.retry.max && this.budget > 0 && !(slow && another)) {
-        const backoff = fullJitterDelay(used, target.settings.retry, this.random);
-        const delay = Math.max(backoff, error.retryAfterMs ?? 0);
-        // A Retry-After that does not fit in what is left of the deadline is better spent falling back.
-        if (clock.now() + delay < deadlineAt) {
-          if (delay > 0) await clock.sleep(delay, scope.signal);
-          if (target.breaker.tryAcquire()) {
-            this.budget--;
-            this.retriesUsed.set(target, used + 1);
-            this.launch(target, 'retry', used + 1);
-            return true;
-          }
-          this.skip(target, 'retry');
+    const { target, error } = last;
+    const used = this.retriesUsed.get(target) ?? 0;
+    // A target that timed out is hung or browned out: retrying it would spend another whole
+    // timeout. Go to the next target while one remains; retry only when it is the last hope.
+    const slow = error.code === 'KEEL_PROVIDER_TIMEOUT' || error.code === 'KEEL_STREAM_STALLED';
+    const another = this.next < this.options.targets.length;
+    if (used < target.settings.retry.max && this.budget > 0 && !(slow && another)) {
+      const backoff = fullJitterDelay(used, target.settings.retry, this.random);
+      const delay = Math.max(backoff, error.retryAfterMs ?? 0);
+      // A Retry-After that does not fit in what is left of the deadline is better spent falling back.
+      if (clock.now() + delay < deadlineAt) {
+        if (delay > 0) await clock.sleep(delay, scope.signal);
+        if (target.breaker.tryAcquire()) {
+          this.budget--;
+          this.retriesUsed.set(target, used + 1);
+          this.launch(target, 'retry', used + 1);
+          return true;
         }
+        this.skip(target, 'retry');
       }
     }
     return this.startFallback('fallback');

@@ -56,26 +56,18 @@ export function startRecord(
   return rec;
 }
 
-/**
- * Runs `work` for a request with a record, and hands the record to `onTrace` whatever happens —
- * after the answer is on its way. Errors are rethrown for the error handler.
- */
-export async function traced<T>(
-  rec: RequestRecord,
-  onTrace: ((rec: RequestRecord) => void) | undefined,
-  work: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    const error = asKeelError(err);
-    rec.error = error;
-    rec.status = httpStatus(error);
-    throw error;
-  } finally {
-    if (onTrace) setImmediate(onTrace, rec);
-    else rec.pass?.done({ tokens: 0, costUsd: 0 });
-  }
+/** The error a traced request failed with, recorded on its record. */
+function failed(rec: RequestRecord, err: unknown): KeelError {
+  const error = asKeelError(err);
+  rec.error = error;
+  rec.status = httpStatus(error);
+  return error;
+}
+
+/** The record goes to the trace pipeline after this turn (the answer is on its way first). */
+function handOver(rec: RequestRecord, onTrace: ((rec: RequestRecord) => void) | undefined): void {
+  if (onTrace) setImmediate(onTrace, rec);
+  else rec.pass?.done({ tokens: 0, costUsd: 0 });
 }
 
 /** What the /v1 handlers share: the live router and config (swapped on reload), the edge, tracing. */
@@ -118,10 +110,12 @@ export async function gated<T>(
     if (feature.session !== undefined) rec.session = feature.session;
   }
   if (key) rec.key = key.name;
-  const tools = 'tools' in body ? body.tools?.map((t) => t.function.name) : undefined;
-  return traced(rec, deps.onTrace, async () => {
+  // One async frame for the gate and the trace hand-over (what `traced` does, inlined): every
+  // frame and closure here is allocated per request, and in-flight objects are what the GC copies.
+  try {
     const signal = clientSignal(reply);
     if (deps.edge) {
+      const tools = 'tools' in body ? body.tools?.map((t) => t.function.name) : undefined;
       deps.edge.kill.check({ route: routeName, feature: rec.feature, tools });
       const pass = deps.edge.enter({
         key,
@@ -137,8 +131,12 @@ export async function gated<T>(
       rec.pass = pass instanceof Promise ? await pass : pass;
       if (rec.pass !== FREE_PASS) reply.headers(rec.pass.headers);
     }
-    return work(rec, signal);
-  });
+    return await work(rec, signal);
+  } catch (err) {
+    throw failed(rec, err);
+  } finally {
+    handOver(rec, deps.onTrace);
+  }
 }
 
 export function chatHandler(deps: HandlerDeps) {
