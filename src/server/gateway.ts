@@ -15,6 +15,7 @@ import { adminGuard, registerControlAdmin } from './control-admin.ts';
 import { Edge } from './edge.ts';
 import { registerFeatureAdmin } from './feature-admin.ts';
 import { createFeatureRuntime, type FeatureRuntime } from './features.ts';
+import { tuneHeap } from './heap.ts';
 import { pricesOf, setupTelemetry, type Telemetry } from './telemetry.ts';
 
 export interface GatewayOptions {
@@ -69,6 +70,7 @@ function featureStores(config: KeelConfig) {
  * await gw.close();
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  tuneHeap();
   const env = options.env ?? process.env;
   const clock = options.clock ? { clock: options.clock } : {};
   let log: ((err: unknown, where: string) => void) | undefined;
