@@ -35,13 +35,16 @@ export class WorkerRecorder implements RecorderLike {
     private readonly settings: PipelineSettings,
     onError: (err: unknown, where: string) => void,
   ) {
+    // The writer's objects live for one batch: a small young generation is enough, and V8's default
+    // (grown to 16 MB semi-spaces under load) cost ~30 MB of RSS (bench, 100k requests: 208 → 177 MB).
+    const options = { workerData: { path, settings }, resourceLimits: { maxYoungGenerationSizeMb: 4 } };
     // From source (tests, `node --import tsx`), the worker registers the same TypeScript loader first.
     this.worker = fromSource
       ? new Worker(
           `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); });`,
-          { eval: true, workerData: { path, settings } },
+          { ...options, eval: true },
         )
-      : new Worker(workerUrl, { workerData: { path, settings } });
+      : new Worker(workerUrl, options);
     this.worker.unref();
     this.worker.on('message', (message: FromWorker) => {
       if (message.type === 'stats') this.remote = message.stats;
