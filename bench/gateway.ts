@@ -9,7 +9,11 @@
  *   npm run bench -- --tsx      run the server children under tsx instead of compiled JS
  *   npm run bench -- --telemetry=none|memory|sqlite   pick Keel's trace store (default: Keel's own)
  *
- * Phases: (1) memory: N requests through floor and Keel at high concurrency, then each child's RSS,
+ * Two Keels run: tracing off (the gateway core, issue #2's row) and Keel's default, SQLite tracing
+ * (issue #5's row, which must stay within 10% of the first and within the gateway-core targets);
+ * --telemetry=none runs only the first, any other --telemetry picks the second's store.
+ *
+ * Phases: (1) memory: N requests through floor and each Keel at high concurrency, then each child's RSS,
  * live heap after a forced GC, and server CPU time per request; (2) saturated throughput of direct,
  * floor and Keel, in rounds with a rotating order (median per target); (3) sequential one-at-a-time
  * latency, the three interleaved request by request. Results: bench/results/latest.{json,md}.
@@ -184,26 +188,29 @@ async function main(): Promise<void> {
     const viaKeel: Target = { name: 'keel', origin: keel.origin };
     const targets = [direct, viaFloor, viaKeel];
     const viaKeelOff: Target | undefined = keelOff && { name: 'keel-off', origin: keelOff.origin };
-    const throughputTargets = viaKeelOff ? [...targets, viaKeelOff] : targets;
+    const allTargets = viaKeelOff ? [...targets, viaKeelOff] : targets;
+    const throughputTargets = allTargets;
 
     // Requests each proxy served (for µs per request in the CPU profiles).
     const served: Record<string, number> = { direct: 0, floor: 0, keel: 0, 'keel-off': 0 };
 
     // Sanity: each path answers a well-formed completion, and Keel really routed it.
-    for (const t of targets) {
+    for (const t of allTargets) {
       const headers = await probe(t);
       served[t.name]! += 1;
-      if (t === viaKeel && headers['x-keel-route'] !== 'bench')
+      if (t.name.startsWith('keel') && headers['x-keel-route'] !== 'bench')
         throw new Error(`keel: answer lacks x-keel-route: bench (got ${JSON.stringify(headers)})`);
     }
     // Phase 1 — memory: N requests at high concurrency into fresh children, then their RSS (as is,
     // no forced GC), then the live heap after a full GC (flat across N means no leak), and the CPU
     // time each server spent per request (less noisy than req/s on a shared machine).
     const memory: Record<string, MemoryResult> = {};
-    for (const [t, child] of [
+    const memoryTargets: Array<readonly [Target, ServerChild]> = [
       [viaFloor, floor],
+      ...(viaKeelOff && keelOff ? [[viaKeelOff, keelOff] as const] : []),
       [viaKeel, keel],
-    ] as const) {
+    ];
+    for (const [t, child] of memoryTargets) {
       log(
         `memory: ${kReq(SETTINGS.memRequests)} requests through ${t.name} at concurrency ${SETTINGS.connections}`,
       );
@@ -302,19 +309,20 @@ async function main(): Promise<void> {
     log(
       `sequential: ${SETTINGS.seqCount} requests per target after ${SETTINGS.seqWarmup} warm-up, interleaved`,
     );
-    const seq = await sequential(targets, {
+    const seq = await sequential(allTargets, {
       warmup: SETTINGS.seqWarmup,
       count: SETTINGS.seqCount,
       maxMs: quick ? 20_000 : 60_000,
     });
-    for (const t of targets) {
+    for (const t of allTargets) {
       const l = seq.latencyMs[t.name]!;
       log(
         `  ${t.name}: p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms (${seq.failed[t.name]} failed)`,
       );
     }
-    for (const t of targets) served[t.name]! += SETTINGS.seqWarmup + SETTINGS.seqCount;
-    const endMemory = { floor: await floor.stats(), keel: await keel.stats() };
+    for (const t of allTargets) served[t.name]! += SETTINGS.seqWarmup + SETTINGS.seqCount;
+    const endMemory: Record<string, ChildStats> = { floor: await floor.stats(), keel: await keel.stats() };
+    if (keelOff) endMemory['keel-off'] = await keelOff.stats();
 
     // Stop the children (a clean exit writes the CPU profiles).
     await Promise.all(children.map((c) => c.close()));
@@ -323,7 +331,7 @@ async function main(): Promise<void> {
     report({ throughput, seq, memory, endMemory });
 
     if (profile) {
-      for (const name of ['floor', 'keel']) {
+      for (const name of ['floor', 'keel', ...(keelOff ? ['keel-off'] : [])]) {
         const file = readdirSync(profileDir).includes(profileName(name))
           ? join(profileDir, profileName(name))
           : undefined;
@@ -340,6 +348,17 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Which Keel answers which issue: the gateway core (#2) is Keel with tracing off, the bench's original
+ * row; the trace pipeline (#5) added "a row with tracing to SQLite on" that must stay within 10% of it
+ * and within the gateway-core targets. With --telemetry=none there is only the first.
+ */
+interface KeelRow {
+  name: 'keel-off' | 'keel';
+  issue: '#2' | '#5';
+  label: string;
+}
+
 function report(r: {
   throughput: Record<string, ThroughputResult>;
   seq: Awaited<ReturnType<typeof sequential>>;
@@ -350,147 +369,145 @@ function report(r: {
   const cpuRps = (name: string) => r.throughput[name]!.cpuBoundRps;
   const serverCpu = (name: string) => r.throughput[name]!.cpuUsPerRequest.server;
   const lat = (name: string) => r.seq.latencyMs[name]!;
-  const ratio = rps('keel') / rps('floor');
-  const tracingRatio = r.throughput['keel-off'] ? rps('keel') / rps('keel-off') : undefined;
-  const added = {
-    floor: { p50: lat('floor').p50 - lat('direct').p50, p99: lat('floor').p99 - lat('direct').p99 },
-    keel: { p50: lat('keel').p50 - lat('direct').p50, p99: lat('keel').p99 - lat('direct').p99 },
-  };
-  const rss = { floor: mb(r.memory.floor!.after.rss), keel: mb(r.memory.keel!.after.rss) };
+  const added = (name: string) => ({
+    p50: lat(name).p50 - lat('direct').p50,
+    p99: lat(name).p99 - lat('direct').p99,
+  });
+  const rss = (name: string) => mb(r.memory[name]!.after.rss);
   const memLabel = kReq(SETTINGS.memRequests);
+  const tracingOn = telemetry !== 'none';
+  const keels: KeelRow[] = tracingOn
+    ? [
+        { name: 'keel-off', issue: '#2', label: 'tracing off' },
+        {
+          name: 'keel',
+          issue: '#5',
+          label: `tracing on (${telemetry === 'default' ? 'sqlite' : telemetry})`,
+        },
+      ]
+    : [{ name: 'keel', issue: '#2', label: 'tracing off' }];
+  const tracingRatio = tracingOn ? rps('keel') / rps('keel-off') : undefined;
 
-  const verdicts: Verdict[] = [
-    {
-      name: 'saturated throughput keel/floor',
-      value: ratio,
-      target: `>= ${TARGETS.throughputRatio.toFixed(2)}`,
-      pass: ratio >= TARGETS.throughputRatio,
-    },
-    {
-      name: 'sequential p50 added by keel (ms)',
-      value: added.keel.p50,
-      target: `<= ${TARGETS.p50AddedMs.toFixed(2)}`,
-      pass: added.keel.p50 <= TARGETS.p50AddedMs,
-    },
-    ...(tracingRatio === undefined
-      ? []
-      : [
-          {
-            name: 'throughput with tracing on / off',
-            value: tracingRatio,
-            target: `>= ${TARGETS.tracingRatio.toFixed(2)}`,
-            pass: tracingRatio >= TARGETS.tracingRatio,
-          },
-        ]),
-    {
-      name: `keel RSS after ${memLabel} requests (MB)`,
-      value: rss.keel,
-      target: `<= ${TARGETS.rssMb}`,
-      pass: rss.keel <= TARGETS.rssMb,
-    },
-  ];
-  const verdict = (i: number) => (verdicts[i]!.pass ? 'PASS' : 'FAIL');
-  const rssVerdict = verdicts[verdicts.length - 1]!;
+  const verdicts: Verdict[] = [];
+  const verdict = (v: Verdict): Row['result'] => {
+    verdicts.push(v);
+    return v.pass ? 'PASS' : 'FAIL';
+  };
   const f2 = (x: number) => x.toFixed(2);
   /** Two decimals, or three when two would round a miss onto the target (0.597 shown as 0.60). */
   const near = (x: number, target: number) =>
     x.toFixed(2) === target.toFixed(2) ? x.toFixed(3) : x.toFixed(2);
-  const rows: Row[] = [
-    {
-      metric: 'saturated throughput (req/s)',
+  const rows: Row[] = [];
+  for (const k of keels) {
+    const ratio = rps(k.name) / rps('floor');
+    rows.push({
+      metric: `${k.issue} saturated throughput, ${k.label} (req/s)`,
       direct: rps('direct').toFixed(0),
       floor: rps('floor').toFixed(0),
-      keel: rps('keel').toFixed(0),
+      keel: rps(k.name).toFixed(0),
       ratio: near(ratio, TARGETS.throughputRatio),
-      target: verdicts[0]!.target,
-      result: verdict(0),
-    },
-    ...(tracingRatio === undefined
-      ? []
-      : [
-          {
-            metric: 'keel tracing off → on (req/s)',
-            direct: '-',
-            floor: `off ${rps('keel-off').toFixed(0)}`,
-            keel: rps('keel').toFixed(0),
-            ratio: near(tracingRatio, TARGETS.tracingRatio),
-            target: `>= ${TARGETS.tracingRatio.toFixed(2)}`,
-            result: (tracingRatio >= TARGETS.tracingRatio ? 'PASS' : 'FAIL') as Row['result'],
-          },
-        ]),
-    {
-      metric: 'CPU-bound throughput est. (req/s)',
+      target: `>= ${TARGETS.throughputRatio.toFixed(2)}`,
+      result: verdict({
+        name: `${k.issue} saturated throughput keel (${k.label})/floor`,
+        value: ratio,
+        target: `>= ${TARGETS.throughputRatio.toFixed(2)}`,
+        pass: ratio >= TARGETS.throughputRatio,
+      }),
+    });
+  }
+  if (tracingRatio !== undefined) {
+    rows.push({
+      metric: '#5 keel tracing off → on (req/s)',
+      direct: '-',
+      floor: `off ${rps('keel-off').toFixed(0)}`,
+      keel: rps('keel').toFixed(0),
+      ratio: near(tracingRatio, TARGETS.tracingRatio),
+      target: `>= ${TARGETS.tracingRatio.toFixed(2)}`,
+      result: verdict({
+        name: '#5 throughput with tracing on / off',
+        value: tracingRatio,
+        target: `>= ${TARGETS.tracingRatio.toFixed(2)}`,
+        pass: tracingRatio >= TARGETS.tracingRatio,
+      }),
+    });
+  }
+  for (const k of keels) {
+    rows.push({
+      metric: `CPU-bound throughput est., ${k.label}`,
       direct: cpuRps('direct').toFixed(0),
       floor: cpuRps('floor').toFixed(0),
-      keel: cpuRps('keel').toFixed(0),
-      ratio: f2(cpuRps('keel') / cpuRps('floor')),
+      keel: cpuRps(k.name).toFixed(0),
+      ratio: f2(cpuRps(k.name) / cpuRps('floor')),
       target: '(info)',
       result: '',
-    },
-    {
-      metric: 'proxy CPU per request (µs)',
+    });
+  }
+  for (const k of keels) {
+    rows.push({
+      metric: `proxy CPU per request (µs), ${k.label}`,
       direct: '-',
       floor: serverCpu('floor').toFixed(0),
-      keel: serverCpu('keel').toFixed(0),
-      ratio: f2(serverCpu('keel') / serverCpu('floor')),
+      keel: serverCpu(k.name).toFixed(0),
+      ratio: f2(serverCpu(k.name) / serverCpu('floor')),
       target: '',
       result: '',
-    },
-    {
-      metric: 'sequential p50 (ms)',
-      direct: f2(lat('direct').p50),
-      floor: f2(lat('floor').p50),
-      keel: f2(lat('keel').p50),
+    });
+  }
+  for (const k of keels) {
+    rows.push({
+      metric: `sequential p50 / p99 (ms), ${k.label}`,
+      direct: `${f2(lat('direct').p50)} / ${f2(lat('direct').p99)}`,
+      floor: `${f2(lat('floor').p50)} / ${f2(lat('floor').p99)}`,
+      keel: `${f2(lat(k.name).p50)} / ${f2(lat(k.name).p99)}`,
       ratio: '',
       target: '',
       result: '',
-    },
-    {
-      metric: 'sequential p99 (ms)',
-      direct: f2(lat('direct').p99),
-      floor: f2(lat('floor').p99),
-      keel: f2(lat('keel').p99),
-      ratio: '',
-      target: '',
-      result: '',
-    },
-    {
-      metric: 'sequential p50 added (ms)',
+    });
+  }
+  for (const k of keels) {
+    const a = added(k.name);
+    rows.push({
+      metric: `${k.issue} sequential p50 added (ms), ${k.label}`,
       direct: '-',
-      floor: f2(added.floor.p50),
-      keel: near(added.keel.p50, TARGETS.p50AddedMs),
+      floor: f2(added('floor').p50),
+      keel: near(a.p50, TARGETS.p50AddedMs),
       ratio: '',
-      target: verdicts[1]!.target,
-      result: verdict(1),
-    },
-    {
-      metric: 'sequential p99 added (ms)',
+      target: `<= ${TARGETS.p50AddedMs.toFixed(2)}`,
+      result: verdict({
+        name: `${k.issue} sequential p50 added by keel, ${k.label} (ms)`,
+        value: a.p50,
+        target: `<= ${TARGETS.p50AddedMs.toFixed(2)}`,
+        pass: a.p50 <= TARGETS.p50AddedMs,
+      }),
+    });
+  }
+  for (const k of keels) {
+    rows.push({
+      metric: `${k.issue} RSS after ${memLabel} requests (MB), ${k.label}${quick ? ' [quick]' : ''}`,
       direct: '-',
-      floor: f2(added.floor.p99),
-      keel: f2(added.keel.p99),
+      floor: rss('floor').toFixed(1),
+      keel: rss(k.name).toFixed(1),
       ratio: '',
-      target: '',
-      result: '',
-    },
-    {
-      metric: `RSS after ${memLabel} requests (MB)${quick ? ' [quick]' : ''}`,
-      direct: '-',
-      floor: rss.floor.toFixed(1),
-      keel: rss.keel.toFixed(1),
-      ratio: '',
-      target: rssVerdict.target,
-      result: (rssVerdict.pass ? 'PASS' : 'FAIL') as Row['result'],
-    },
-    {
-      metric: `live heap after GC, ${memLabel} req (MB)`,
+      target: `<= ${TARGETS.rssMb}`,
+      result: verdict({
+        name: `${k.issue} keel RSS after ${memLabel} requests, ${k.label} (MB)`,
+        value: rss(k.name),
+        target: `<= ${TARGETS.rssMb}`,
+        pass: rss(k.name) <= TARGETS.rssMb,
+      }),
+    });
+  }
+  for (const k of keels) {
+    rows.push({
+      metric: `live heap after GC, ${memLabel} req (MB), ${k.label}`,
       direct: '-',
       floor: mb(r.memory.floor!.afterGc.heapUsed).toFixed(1),
-      keel: mb(r.memory.keel!.afterGc.heapUsed).toFixed(1),
+      keel: mb(r.memory[k.name]!.afterGc.heapUsed).toFixed(1),
       ratio: '',
       target: '',
       result: '',
-    },
-  ];
+    });
+  }
 
   const spread = Math.max(
     ...Object.values(r.throughput).map((t) => {
@@ -551,16 +568,23 @@ function report(r: {
         },
         targets: verdicts,
         allTargetsMet: missed.length === 0,
-        summary: {
-          throughputRps: { direct: rps('direct'), floor: rps('floor'), keel: rps('keel') },
-          throughputRatioKeelFloor: ratio,
-          cpuBoundThroughputRps: { direct: cpuRps('direct'), floor: cpuRps('floor'), keel: cpuRps('keel') },
-          cpuBoundThroughputRatioKeelFloor: cpuRps('keel') / cpuRps('floor'),
-          proxyCpuUsPerRequest: { floor: serverCpu('floor'), keel: serverCpu('keel') },
-          sequentialMs: { direct: lat('direct'), floor: lat('floor'), keel: lat('keel') },
-          sequentialAddedMs: added,
-          rssMbAfterRequests: { requests: SETTINGS.memRequests, ...rss },
-        },
+        summary: Object.fromEntries(
+          keels.map((k) => [
+            k.name,
+            {
+              issue: k.issue,
+              label: k.label,
+              throughputRps: { direct: rps('direct'), floor: rps('floor'), keel: rps(k.name) },
+              throughputRatioKeelFloor: rps(k.name) / rps('floor'),
+              cpuBoundThroughputRatioKeelFloor: cpuRps(k.name) / cpuRps('floor'),
+              proxyCpuUsPerRequest: { floor: serverCpu('floor'), keel: serverCpu(k.name) },
+              sequentialMs: { direct: lat('direct'), floor: lat('floor'), keel: lat(k.name) },
+              sequentialAddedMs: { floor: added('floor'), keel: added(k.name) },
+              rssMbAfterRequests: { requests: SETTINGS.memRequests, floor: rss('floor'), keel: rss(k.name) },
+            },
+          ]),
+        ),
+        tracingOnOffRatio: tracingRatio,
         raw: r,
         keelConfig: benchConfigYaml('http://127.0.0.1:UPSTREAM_PORT', telemetry),
       },
