@@ -1,4 +1,4 @@
-import type { Agent } from 'undici';
+import type { Pool } from 'undici';
 import { KeelError } from '../core/errors.ts';
 import type {
   ChatChunk,
@@ -11,7 +11,7 @@ import type {
   ToolCall,
   Usage,
 } from '../core/types.ts';
-import { createAgent, jsonHeaders, postJson, postJsonRead, streamError } from './http.ts';
+import { createPool, jsonHeaders, postJson, postJsonRead, streamError } from './http.ts';
 import { abortOf, type CallOptions, type Provider } from './provider.ts';
 import { parseSse, type SseEvent } from './sse.ts';
 
@@ -502,13 +502,13 @@ class StreamTranslator {
 /** Anthropic's Messages API, translated to and from Keel's OpenAI vocabulary at this edge. */
 export class AnthropicProvider implements Provider {
   readonly type = 'anthropic';
-  private readonly agent: Agent;
+  private readonly agent: Pool;
   private readonly url: string;
   private readonly headers: Record<string, string>;
 
   constructor(options: AnthropicProviderOptions) {
     this.url = `${options.baseUrl.replace(/\/+$/, '')}/v1/messages`;
-    this.agent = createAgent(options.maxConnections ?? 128);
+    this.agent = createPool(this.url, options.maxConnections ?? 128);
     this.headers = { ...options.headers, 'anthropic-version': options.version ?? DEFAULT_VERSION };
     if (options.apiKey) this.headers['x-api-key'] = options.apiKey;
   }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, type Dispatcher, errors as undiciErrors, util as undiciUtil } from 'undici';
+import { type Dispatcher, Pool, errors as undiciErrors, util as undiciUtil } from 'undici';
 
 const { parseHeaders } = undiciUtil;
 
@@ -16,9 +16,12 @@ function onAbortOf(source: AbortSource, fn: () => void): () => void {
   return () => source.removeEventListener('abort', fn);
 }
 
-/** One keep-alive connection pool per provider. */
-export function createAgent(maxConnections: number): Agent {
-  return new Agent({
+/**
+ * One keep-alive connection pool per provider. A provider talks to one origin (its base URL), so a
+ * Pool serves it directly: no Agent in front looking the pool up by origin on every request.
+ */
+export function createPool(baseUrl: string, maxConnections: number): Pool {
+  return new Pool(new URL(baseUrl).origin, {
     connections: maxConnections,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 600_000,
@@ -88,7 +91,7 @@ export interface PostOptions {
   headers: Record<string, string>;
   body: string;
   signal: AbortSignal;
-  dispatcher: Agent;
+  dispatcher: Dispatcher;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Agent } from 'undici';
+import type { Pool } from 'undici';
 import { KeelError } from '../core/errors.ts';
 import type {
   ChatChunk,
@@ -7,7 +7,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from '../core/types.ts';
-import { createAgent, jsonHeaders, postJson, postJsonRead, streamError } from './http.ts';
+import { createPool, jsonHeaders, postJson, postJsonRead, streamError } from './http.ts';
 import { abortOf, type CallOptions, type Provider } from './provider.ts';
 import { parseSse } from './sse.ts';
 
@@ -64,7 +64,7 @@ function asChunk(data: string): ChatChunk {
  */
 export class OpenAIProvider implements Provider {
   readonly type = 'openai';
-  private readonly agent: Agent;
+  private readonly agent: Pool;
   private readonly base: string;
   private readonly headers: Record<string, string>;
   /** The headers of every buffered call, built once. */
@@ -73,7 +73,7 @@ export class OpenAIProvider implements Provider {
 
   constructor(options: OpenAIProviderOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
-    this.agent = createAgent(options.maxConnections ?? 128);
+    this.agent = createPool(this.base, options.maxConnections ?? 128);
     this.headers = { ...options.headers };
     if (options.apiKey) {
       const header = (options.authHeader ?? 'authorization').toLowerCase();
