@@ -16,7 +16,7 @@ if (!upstream) {
   process.exit(2);
 }
 
-// Same pool settings as Keel's provider agent (src/providers/http.ts), so the hop is like for like.
+// Same pool settings as Keel's provider pool (createPool, src/providers/http.ts), so the hop is like for like.
 const pool = new Pool(upstream, {
   connections: 128,
   pipelining: 1,
