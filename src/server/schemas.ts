@@ -136,64 +136,6 @@ export function parseBody<T>(schema: z.ZodType, body: unknown): T {
   });
 }
 
-const ROLES = new Set(['system', 'developer', 'user', 'assistant']);
-const inRange = (v: unknown, min: number, max: number) =>
-  typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
-const tokenLimit = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0 && (v as number) <= 1_000_000;
-
-/** The top-level fields the common-shape check knows, each with the test the schema would apply. */
-const PLAIN_FIELDS: Record<string, (v: unknown) => boolean> = {
-  model: (v) => typeof v === 'string' && v.length > 0,
-  messages: () => true, // checked on its own below
-  stream: (v) => typeof v === 'boolean',
-  temperature: (v) => inRange(v, 0, 2),
-  top_p: (v) => inRange(v, 0, 1),
-  max_tokens: tokenLimit,
-  max_completion_tokens: tokenLimit,
-  n: (v) => v === 1,
-  stop: (v) => typeof v === 'string',
-  presence_penalty: (v) => inRange(v, -2, 2),
-  frequency_penalty: (v) => inRange(v, -2, 2),
-  seed: (v) => Number.isSafeInteger(v),
-  user: (v) => typeof v === 'string' && v.length <= 256,
-};
-
-/**
- * The common request — text messages with the plain roles, and only fields with a simple check — is
- * accepted here without the schema (which copies the body and walks it generically). Anything else,
- * valid or not, goes through the schema, so every error message still comes from one place. A subset
- * of what the schema accepts: a property test holds it to that.
- */
-export function plainChatRequest(body: unknown): ChatRequest | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const fields = body as Record<string, unknown>;
-  for (const key in fields) {
-    const check = PLAIN_FIELDS[key];
-    if (check === undefined || !Object.hasOwn(fields, key) || !check(fields[key])) return undefined;
-  }
-  if (typeof fields.model !== 'string') return undefined;
-  const messages = fields.messages;
-  if (!Array.isArray(messages) || messages.length === 0) return undefined;
-  for (const m of messages) {
-    if (m === null || typeof m !== 'object' || Array.isArray(m)) return undefined;
-    let keys = 0;
-    for (const key in m) {
-      if (!Object.hasOwn(m, key)) return undefined;
-      keys++;
-      const v = (m as Record<string, unknown>)[key];
-      if (key === 'role') {
-        if (!ROLES.has(v as string)) return undefined;
-      } else if (key === 'content' || key === 'name') {
-        if (typeof v !== 'string') return undefined;
-      } else return undefined;
-    }
-    if (keys === 0 || typeof (m as { content?: unknown }).content !== 'string') return undefined;
-    if (typeof (m as { role?: unknown }).role !== 'string') return undefined;
-  }
-  return body as ChatRequest;
-}
-
-export const parseChatRequest = (body: unknown) =>
-  plainChatRequest(body) ?? parseBody<ChatRequest>(chatRequestSchema, body);
+export const parseChatRequest = (body: unknown) => parseBody<ChatRequest>(chatRequestSchema, body);
 export const parseEmbeddingRequest = (body: unknown) =>
   parseBody<EmbeddingRequest>(embeddingRequestSchema, body);
