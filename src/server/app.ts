@@ -141,25 +141,35 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   registerAdmin(app, options.admin ?? { store: undefined });
 
-  app.get('/v1/models', async () => ({
-    object: 'list',
-    data: [
-      ...[...live.router.routes.values()].map((route) => ({
-        id: route.name,
-        object: 'model',
-        created: 0,
-        owned_by: 'keel',
-        description: route.config.description ?? null,
-      })),
-      ...Object.entries(live.config.features).map(([name, feature]) => ({
-        id: `${FEATURE_MODEL_PREFIX}${name}`,
-        object: 'model',
-        created: 0,
-        owned_by: 'keel',
-        description: feature.description ?? null,
-      })),
-    ],
-  }));
+  // What the caller may use, and nothing else: a key restricted to some routes would otherwise learn
+  // every route name here that a chat request cannot probe (403 comes before 404 there).
+  app.get('/v1/models', async (request) => {
+    const routes = request.keelKey?.routes ?? null;
+    const usable = (route: string) => routes === null || routes.includes(route);
+    return {
+      object: 'list',
+      data: [
+        ...[...live.router.routes.values()]
+          .filter((route) => usable(route.name))
+          .map((route) => ({
+            id: route.name,
+            object: 'model',
+            created: 0,
+            owned_by: 'keel',
+            description: route.config.description ?? null,
+          })),
+        ...Object.entries(live.config.features)
+          .filter(([, feature]) => usable(feature.route))
+          .map(([name, feature]) => ({
+            id: `${FEATURE_MODEL_PREFIX}${name}`,
+            object: 'model',
+            created: 0,
+            owned_by: 'keel',
+            description: feature.description ?? null,
+          })),
+      ],
+    };
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

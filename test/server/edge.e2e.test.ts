@@ -140,6 +140,28 @@ routes:
   });
 });
 
+test('/v1/models lists only what the key may use: a restricted key learns no other route', async () => {
+  const gw = await gatewayFromYaml(`${models}
+server: { requireKey: true }
+routes:
+  chat: { targets: [{ model: fast }] }
+  secret: { targets: [{ model: other }] }
+`);
+  try {
+    const restricted = await admin(gw.url, 'POST', '/admin/keys', { name: 'team-a', routes: ['chat'] });
+    const open = await admin(gw.url, 'POST', '/admin/keys', { name: 'platform' });
+    const ids = async (secret: unknown) => {
+      const client = new OpenAI({ apiKey: secret as string, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+      const page = await client.models.list();
+      return page.data.map((m) => m.id).sort();
+    };
+    assert.deepEqual(await ids(restricted.json.secret), ['chat']);
+    assert.deepEqual(await ids(open.json.secret), ['chat', 'secret']);
+  } finally {
+    await gw.close();
+  }
+});
+
 describe('kill switches', () => {
   test('a killed route answers its configured fallback on the very next request; unkill restores it', async () => {
     const gw = await gatewayFromYaml(`${models}
