@@ -505,12 +505,15 @@ export class AnthropicProvider implements Provider {
   private readonly agent: Pool;
   private readonly url: string;
   private readonly headers: Record<string, string>;
+  /** The headers of every buffered call, built once. */
+  private readonly readHeaders: Record<string, string>;
 
   constructor(options: AnthropicProviderOptions) {
     this.url = `${options.baseUrl.replace(/\/+$/, '')}/v1/messages`;
     this.agent = createPool(this.url, options.maxConnections ?? 128);
     this.headers = { ...options.headers, 'anthropic-version': options.version ?? DEFAULT_VERSION };
     if (options.apiKey) this.headers['x-api-key'] = options.apiKey;
+    this.readHeaders = jsonHeaders(this.headers);
   }
 
   private post(body: Json, signal: AbortSignal, accept: string) {
@@ -528,7 +531,7 @@ export class AnthropicProvider implements Provider {
     return fromAnthropicResponse(
       await postJsonRead({
         url: this.url,
-        headers: jsonHeaders(this.headers),
+        headers: this.readHeaders,
         body: JSON.stringify(body),
         signal: abortOf(options),
         dispatcher: this.agent,
