@@ -11,6 +11,7 @@ import {
   resolveParam,
   type ScoreContext,
   type ScoreError,
+  type ScoreResult,
   type Scorer,
   scoreError,
   type ToolCallRecord,
@@ -47,8 +48,16 @@ export function callArguments(call: ToolCallRecord): unknown {
   }
 }
 
-function callsOf(ctx: ScoreContext): ToolCallRecord[] | ScoreError {
-  return ctx.toolCalls ?? scoreError(`case "${ctx.evalCase.id}": the run reported no toolCalls`);
+/** A deterministic scorer over the run's tool calls: a run that reported no `toolCalls` list is an error. */
+function overCalls(name: string, judge: (calls: ToolCallRecord[], ctx: ScoreContext) => ScoreResult): Scorer {
+  return {
+    name,
+    kind: 'deterministic',
+    async score(ctx) {
+      if (!ctx.toolCalls) return scoreError(`case "${ctx.evalCase.id}": the run reported no toolCalls`);
+      return judge(ctx.toolCalls, ctx);
+    },
+  };
 }
 
 function required<T>(param: Param<T>, ctx: ScoreContext, what: string): T | ScoreError {
@@ -57,21 +66,15 @@ function required<T>(param: Param<T>, ctx: ScoreContext, what: string): T | Scor
 
 /** 1 when the run called `tool`. @example toolUsed({ tool: 'search_orders' }) */
 export function toolUsed(options: { name?: string; tool: Param<string> }): Scorer {
-  return {
-    name: options.name ?? 'tool-used',
-    kind: 'deterministic',
-    async score(ctx) {
-      const calls = callsOf(ctx);
-      if (isScoreError(calls)) return calls;
-      const tool = required(options.tool, ctx, 'tool name');
-      if (isScoreError(tool)) return tool;
-      const used = calls.some((call) => call.name === tool);
-      return binary(
-        used,
-        used ? undefined : `${tool} not called (called: ${calls.map((c) => c.name).join(', ') || 'none'})`,
-      );
-    },
-  };
+  return overCalls(options.name ?? 'tool-used', (calls, ctx) => {
+    const tool = required(options.tool, ctx, 'tool name');
+    if (isScoreError(tool)) return tool;
+    const used = calls.some((call) => call.name === tool);
+    return binary(
+      used,
+      used ? undefined : `${tool} not called (called: ${calls.map((c) => c.name).join(', ') || 'none'})`,
+    );
+  });
 }
 
 /**
@@ -83,23 +86,17 @@ export function toolArguments(options: {
   tool: Param<string>;
   arguments: Param<Record<string, unknown>>;
 }): Scorer {
-  return {
-    name: options.name ?? 'tool-arguments',
-    kind: 'deterministic',
-    async score(ctx) {
-      const calls = callsOf(ctx);
-      if (isScoreError(calls)) return calls;
-      const tool = required(options.tool, ctx, 'tool name');
-      if (isScoreError(tool)) return tool;
-      const expected = required(options.arguments, ctx, 'expected arguments');
-      if (isScoreError(expected)) return expected;
-      const candidates = calls.filter((call) => call.name === tool);
-      const matched = candidates.some((call) => isSubset(expected, callArguments(call)));
-      if (matched) return binary(true);
-      const seen = candidates.map((c) => JSON.stringify(callArguments(c))).join(' | ');
-      return binary(false, candidates.length ? `${tool} called with ${seen}` : `${tool} not called`);
-    },
-  };
+  return overCalls(options.name ?? 'tool-arguments', (calls, ctx) => {
+    const tool = required(options.tool, ctx, 'tool name');
+    if (isScoreError(tool)) return tool;
+    const expected = required(options.arguments, ctx, 'expected arguments');
+    if (isScoreError(expected)) return expected;
+    const candidates = calls.filter((call) => call.name === tool);
+    const matched = candidates.some((call) => isSubset(expected, callArguments(call)));
+    if (matched) return binary(true);
+    const seen = candidates.map((c) => JSON.stringify(callArguments(c))).join(' | ');
+    return binary(false, candidates.length ? `${tool} called with ${seen}` : `${tool} not called`);
+  });
 }
 
 /**
@@ -108,40 +105,28 @@ export function toolArguments(options: {
  * @example toolOrder({ sequence: ['lookup_user', 'refund'] })
  */
 export function toolOrder(options: { name?: string; sequence: Param<string[]> }): Scorer {
-  return {
-    name: options.name ?? 'tool-order',
-    kind: 'deterministic',
-    async score(ctx) {
-      const calls = callsOf(ctx);
-      if (isScoreError(calls)) return calls;
-      const sequence = required(options.sequence, ctx, 'tool sequence');
-      if (isScoreError(sequence)) return sequence;
-      if (sequence.length === 0) return scoreError(`case "${ctx.evalCase.id}": the tool sequence is empty`);
-      let matched = 0;
-      for (const call of calls) if (matched < sequence.length && call.name === sequence[matched]) matched++;
-      const pass = matched === sequence.length;
-      const result = { value: matched / sequence.length, pass };
-      return pass
-        ? result
-        : {
-            ...result,
-            detail: `matched ${matched}/${sequence.length}; calls: ${calls.map((c) => c.name).join(' → ')}`,
-          };
-    },
-  };
+  return overCalls(options.name ?? 'tool-order', (calls, ctx) => {
+    const sequence = required(options.sequence, ctx, 'tool sequence');
+    if (isScoreError(sequence)) return sequence;
+    if (sequence.length === 0) return scoreError(`case "${ctx.evalCase.id}": the tool sequence is empty`);
+    let matched = 0;
+    for (const call of calls) if (matched < sequence.length && call.name === sequence[matched]) matched++;
+    const pass = matched === sequence.length;
+    const result = { value: matched / sequence.length, pass };
+    return pass
+      ? result
+      : {
+          ...result,
+          detail: `matched ${matched}/${sequence.length}; calls: ${calls.map((c) => c.name).join(' → ')}`,
+        };
+  });
 }
 
 /** 1 when the run made at most `maxSteps` tool calls. @example stepCeiling({ maxSteps: 5 }) */
 export function stepCeiling(options: { name?: string; maxSteps: Param<number> }): Scorer {
-  return {
-    name: options.name ?? 'step-ceiling',
-    kind: 'deterministic',
-    async score(ctx) {
-      const calls = callsOf(ctx);
-      if (isScoreError(calls)) return calls;
-      const maxSteps = required(options.maxSteps, ctx, 'step ceiling');
-      if (isScoreError(maxSteps)) return maxSteps;
-      return binary(calls.length <= maxSteps, `${calls.length} steps (ceiling ${maxSteps})`);
-    },
-  };
+  return overCalls(options.name ?? 'step-ceiling', (calls, ctx) => {
+    const maxSteps = required(options.maxSteps, ctx, 'step ceiling');
+    if (isScoreError(maxSteps)) return maxSteps;
+    return binary(calls.length <= maxSteps, `${calls.length} steps (ceiling ${maxSteps})`);
+  });
 }
