@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { diffArgs, registerPromptCommands } from '../../src/cli/prompts.ts';
 import type { AuditInput } from '../../src/edge/audit/audit.ts';
@@ -12,7 +10,7 @@ import { PromptRegistry } from '../../src/prompts/registry.ts';
 import { adminGuard } from '../../src/server/control-admin.ts';
 import { errorHandler } from '../../src/server/errors.ts';
 import { registerPromptAdmin } from '../../src/server/prompts-admin.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, servedForCli } from '../helpers/cli.ts';
 import { SUPPORT_V1, SUPPORT_V2 } from './fixtures.ts';
 
 const ADMIN = 'admin-secret';
@@ -267,31 +265,15 @@ describe('prompt admin API', () => {
 });
 
 describe('keel prompts CLI against a running admin API', () => {
-  let ctx: Awaited<ReturnType<typeof build>>;
-  let url: string;
-  const dir = mkdtempSync(join(tmpdir(), 'keel-prompts-cli-'));
-  const saved = process.env.KEEL_ADMIN_KEY;
-
-  before(async () => {
-    ctx = await build();
-    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-    process.env.KEEL_ADMIN_KEY = ADMIN;
-  });
-  after(async () => {
-    if (saved === undefined) delete process.env.KEEL_ADMIN_KEY;
-    else process.env.KEEL_ADMIN_KEY = saved;
-    await ctx.app.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const served = servedForCli(build, ADMIN, 'keel-prompts-cli-');
 
   async function keel(...args: string[]): Promise<string> {
-    return (await runCli(registerPromptCommands, [...args, '--url', url, '--who', 'cli-user'])).out;
+    return (await runCli(registerPromptCommands, [...args, '--url', served.url, '--who', 'cli-user'])).out;
   }
 
   test('push, list, show, promote, diff, rollback, history', async () => {
-    const v1File = join(dir, 'v1.yaml');
-    const v2File = join(dir, 'v2.yaml');
+    const v1File = join(served.dir, 'v1.yaml');
+    const v2File = join(served.dir, 'v2.yaml');
     writeFileSync(v1File, SUPPORT_V1);
     writeFileSync(v2File, SUPPORT_V2);
 
@@ -349,10 +331,13 @@ describe('keel prompts CLI against a running admin API', () => {
     assert.match(rows[2]!, new RegExp(`production\\s+promote\\s+${v1}\\s+-\\s+cli-user\\s+launch`));
 
     await assert.rejects(keel('prompts', 'show', 'nope'), /^Error: 404: no prompt "nope"$/);
-    await assert.rejects(keel('prompts', 'push', join(dir, 'missing.yaml')), /cannot read .*missing\.yaml/);
-    writeFileSync(join(dir, 'broken.yaml'), 'name: broken\n');
     await assert.rejects(
-      keel('prompts', 'push', join(dir, 'broken.yaml')),
+      keel('prompts', 'push', join(served.dir, 'missing.yaml')),
+      /cannot read .*missing\.yaml/,
+    );
+    writeFileSync(join(served.dir, 'broken.yaml'), 'name: broken\n');
+    await assert.rejects(
+      keel('prompts', 'push', join(served.dir, 'broken.yaml')),
       /^Error: 400: invalid prompt file broken\.yaml: messages: required \(expected array\)$/,
     );
   });

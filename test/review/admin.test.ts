@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { registerReviewCommands } from '../../src/cli/review.ts';
 import type { AuditInput } from '../../src/edge/audit/audit.ts';
@@ -13,7 +11,7 @@ import type { NewReviewItem } from '../../src/review/store.ts';
 import { adminGuard } from '../../src/server/control-admin.ts';
 import { errorHandler } from '../../src/server/errors.ts';
 import { registerReviewAdmin } from '../../src/server/review-admin.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, servedForCli } from '../helpers/cli.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { escalated, flagged } from './contract.ts';
 
@@ -193,31 +191,15 @@ describe('review admin API', () => {
 });
 
 describe('keel review CLI against a running admin API', () => {
-  let ctx: Awaited<ReturnType<typeof build>>;
-  let url: string;
-  const dir = mkdtempSync(join(tmpdir(), 'keel-review-cli-'));
-  const saved = process.env.KEEL_ADMIN_KEY;
-
-  before(async () => {
-    ctx = await build();
-    await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`;
-    process.env.KEEL_ADMIN_KEY = ADMIN;
-  });
-  after(async () => {
-    if (saved === undefined) delete process.env.KEEL_ADMIN_KEY;
-    else process.env.KEEL_ADMIN_KEY = saved;
-    await ctx.app.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const served = servedForCli(build, ADMIN, 'keel-review-cli-');
 
   function keel(...args: string[]): Promise<{ out: string; err: string }> {
-    return runCli(registerReviewCommands, [...args, '--url', url, '--who', 'reviewer']);
+    return runCli(registerReviewCommands, [...args, '--url', served.url, '--who', 'reviewer']);
   }
 
   test('list, show, resolve, reject, export', async () => {
-    const a = await ctx.store.enqueue(escalated('Where is my order?'), 1_700_000_000_000);
-    const b = await ctx.store.enqueue(flagged('Can I get a refund?'), 1_700_000_001_000);
+    const a = await served.ctx.store.enqueue(escalated('Where is my order?'), 1_700_000_000_000);
+    const b = await served.ctx.store.enqueue(flagged('Can I get a refund?'), 1_700_000_001_000);
 
     const list = (await keel('review', 'list')).out;
     assert.match(list, /^id\s+created\s+status\s+reason\s+feature\s+input\n/);
@@ -247,7 +229,7 @@ describe('keel review CLI against a running admin API', () => {
       (await keel('review', 'resolve', b.id, '--reject', '--note', 'spam')).out,
       `rejected ${b.id}`,
     );
-    assert.equal((await ctx.store.get(b.id))?.resolvedBy, 'reviewer');
+    assert.equal((await served.ctx.store.get(b.id))?.resolvedBy, 'reviewer');
     await assert.rejects(
       keel('review', 'resolve', a.id, '--reject'),
       /400: review item .* is already resolved by reviewer/,
@@ -255,7 +237,7 @@ describe('keel review CLI against a running admin API', () => {
     assert.match((await keel('review', 'list', 'resolved')).out, new RegExp(`${a.id}\\s+.*resolved`));
     assert.match((await keel('review', 'show', b.id)).out, /\nrejected by reviewer at .*\nnote: spam$/);
 
-    const out = join(dir, 'golden.jsonl');
+    const out = join(served.dir, 'golden.jsonl');
     assert.equal((await keel('review', 'export', '--out', out)).err, `wrote 1 golden case to ${out}`);
     const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
     assert.deepEqual(
