@@ -3,13 +3,15 @@
  * captured, and the exit code read from `process.exitCode` (restored afterwards) or from commander's
  * own exit (help, parse errors).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Command } from 'commander';
 import { registerEvalCommands } from '../../src/cli/eval.ts';
+import type { Gateway } from '../../src/server/gateway.ts';
 import { gatewayFromYaml } from '../helpers/gateway.ts';
-import { startMockUpstream } from '../helpers/mock-upstream.ts';
+import { type MockUpstream, startMockUpstream } from '../helpers/mock-upstream.ts';
 
 export interface CliResult {
   code: number;
@@ -97,4 +99,51 @@ models: { m: { provider: up, model: m${pricing} } }
 routes: { main: { targets: [{ model: m, retry: { max: 0 } }] } }
 `);
   return { upstream, gw };
+}
+
+export interface WordsSuite {
+  upstream: MockUpstream;
+  gw: Gateway;
+  dir: string;
+  /** Where `runArgs` puts the run: `DIR/run`. */
+  runDir(): string;
+  /** `eval run` over the `words` dataset against route:main, results in `runDir()`, no progress bar. */
+  runArgs(scorers: string, concurrency?: number): string[];
+}
+
+/**
+ * For a `describe` block of `keel eval run` tests: before it, a words gateway (`startWordsGateway`) and
+ * a `words` dataset of `cases` cases; after it, both are gone. Read the fields inside the tests.
+ */
+export function wordsSuite(options: { delayMs: number; pricing?: string }, cases: number): WordsSuite {
+  const suite = {
+    runDir: () => join(suite.dir, 'run'),
+    runArgs: (scorers: string, concurrency?: number) => [
+      'run',
+      '--dataset',
+      'words',
+      '--root',
+      join(suite.dir, 'ds'),
+      '--target',
+      'route:main',
+      '--scorers',
+      scorers,
+      ...(concurrency === undefined ? [] : ['--concurrency', String(concurrency)]),
+      '--run-dir',
+      suite.runDir(),
+      '--url',
+      suite.gw.url,
+      '--no-progress',
+    ],
+  } as WordsSuite;
+  before(async () => {
+    ({ upstream: suite.upstream, gw: suite.gw } = await startWordsGateway(options));
+    ({ dir: suite.dir } = await addDataset('words', wordCases(cases)));
+  });
+  after(async () => {
+    await suite.gw.close();
+    await suite.upstream.close();
+    rmSync(suite.dir, { recursive: true, force: true });
+  });
+  return suite;
 }

@@ -5,54 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Gateway } from '../../src/server/gateway.ts';
-import type { MockUpstream } from '../helpers/mock-upstream.ts';
-import { addDataset, keelEval, startWordsGateway, wordCases } from './eval-cli.ts';
+import { describe, it } from 'node:test';
+import { keelEval, wordsSuite } from './eval-cli.ts';
 
 const CASES = 30;
 const CONCURRENCY = 3;
 const bin = new URL('../../src/cli/bin.ts', import.meta.url).pathname;
 
 describe('keel eval run: SIGKILL mid-run, then resume', () => {
-  let upstream: MockUpstream;
-  let gw: Gateway;
-  let dir: string;
-
-  before(async () => {
-    ({ upstream, gw } = await startWordsGateway({ delayMs: 40 }));
-    ({ dir } = await addDataset('words', wordCases(CASES)));
-  });
-
-  after(async () => {
-    await gw.close();
-    await upstream.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const args = () => [
-    'eval',
-    'run',
-    '--dataset',
-    'words',
-    '--root',
-    join(dir, 'ds'),
-    '--target',
-    'route:main',
-    '--scorers',
-    'exact',
-    '--concurrency',
-    String(CONCURRENCY),
-    '--run-dir',
-    join(dir, 'run'),
-    '--url',
-    gw.url,
-    '--no-progress',
-  ];
+  const suite = wordsSuite({ delayMs: 40 }, CASES);
+  const args = () => ['eval', ...suite.runArgs('exact', CONCURRENCY)];
   const results = () => {
-    const file = join(dir, 'run', 'results.jsonl');
+    const file = join(suite.runDir(), 'results.jsonl');
     return existsSync(file)
       ? readFileSync(file, 'utf8')
           .split('\n')
@@ -70,7 +36,7 @@ describe('keel eval run: SIGKILL mid-run, then resume', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const before = results().length;
     assert.ok(before >= 8 && before < CASES, `killed after ${before} results`);
-    const calledBeforeResume = upstream.received.length;
+    const calledBeforeResume = suite.upstream.received.length;
 
     const resumed = await keelEval(...args().slice(1));
     assert.equal(resumed.code, 0, resumed.err + resumed.out);
@@ -78,11 +44,14 @@ describe('keel eval run: SIGKILL mid-run, then resume', () => {
     assert.equal(new Set(ids).size, CASES, 'every case scored');
     assert.equal(ids.length, CASES, 'no case scored twice');
     // What the resume sent: every unscored case, and nothing that was already scored.
-    assert.equal(upstream.received.length - calledBeforeResume, CASES - before);
+    assert.equal(suite.upstream.received.length - calledBeforeResume, CASES - before);
     // Only pairs in flight at the kill reached the model twice.
-    assert.ok(upstream.received.length <= CASES + CONCURRENCY, `${upstream.received.length} calls`);
+    assert.ok(
+      suite.upstream.received.length <= CASES + CONCURRENCY,
+      `${suite.upstream.received.length} calls`,
+    );
     console.log(
-      `killed after ${before}/${CASES} results; resume ran ${CASES - before}; model calls ${upstream.received.length} (≤ ${CASES} + ${CONCURRENCY} in flight)`,
+      `killed after ${before}/${CASES} results; resume ran ${CASES - before}; model calls ${suite.upstream.received.length} (≤ ${CASES} + ${CONCURRENCY} in flight)`,
     );
   });
 });

@@ -3,55 +3,17 @@
  * is invoked and scored exactly once. Also: a route target, and cost read from each request's trace.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Gateway } from '../../src/server/gateway.ts';
-import type { MockUpstream } from '../helpers/mock-upstream.ts';
-import { addDataset, keelEval, roleText, startWordsGateway, wordCases } from './eval-cli.ts';
+import { describe, it } from 'node:test';
+import { keelEval, roleText, wordsSuite } from './eval-cli.ts';
 
 const CASES = 12;
 
 describe('keel eval run: stop and resume', () => {
-  let upstream: MockUpstream;
-  let gw: Gateway;
-  let dir: string;
-
-  before(async () => {
-    ({ upstream, gw } = await startWordsGateway({
-      delayMs: 20,
-      pricing: '{ inputPerMTok: 1000, outputPerMTok: 2000 }',
-    }));
-    ({ dir } = await addDataset('words', wordCases(CASES)));
-  });
-
-  after(async () => {
-    await gw.close();
-    await upstream.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const runDir = () => join(dir, 'run');
-  const run = (...extra: string[]) =>
-    keelEval(
-      'run',
-      '--dataset',
-      'words',
-      '--root',
-      join(dir, 'ds'),
-      '--target',
-      'route:main',
-      '--scorers',
-      'exact,cost=1',
-      '--concurrency',
-      '3',
-      '--run-dir',
-      runDir(),
-      '--url',
-      gw.url,
-      '--no-progress',
-      ...extra,
-    );
+  const suite = wordsSuite({ delayMs: 20, pricing: '{ inputPerMTok: 1000, outputPerMTok: 2000 }' }, CASES);
+  const runDir = () => suite.runDir();
+  const run = (...extra: string[]) => keelEval(...suite.runArgs('exact,cost=1', 3), ...extra);
   const lines = () =>
     readFileSync(join(runDir(), 'results.jsonl'), 'utf8')
       .split('\n')
@@ -69,7 +31,7 @@ describe('keel eval run: stop and resume', () => {
     const partial = lines().length;
     // The pairs in flight when the limit was reached finish and are kept: at least 5, fewer than all.
     assert.ok(partial >= 5 && partial < CASES, `${partial} pairs after the first session`);
-    assert.equal(upstream.received.length, partial);
+    assert.equal(suite.upstream.received.length, partial);
 
     const second = await run();
     console.log(second.err, second.out);
@@ -87,37 +49,22 @@ describe('keel eval run: stop and resume', () => {
       Array.from({ length: CASES }, (_, n) => `c${n}`).sort(),
     );
     // Each case reached the model exactly once over both sessions.
-    const asked = upstream.received.map((r) => roleText(r.body, 'user')).sort();
+    const asked = suite.upstream.received.map((r) => roleText(r.body, 'user')).sort();
     assert.deepEqual(asked, Array.from({ length: CASES }, (_, n) => `say w${n}`).sort());
     // Route answers get their cost from the trace: 5 input and 3 output tokens at the model's prices.
     for (const r of results) assert.equal(r.costUsd, (5 * 1000 + 3 * 2000) / 1e6, JSON.stringify(r));
   });
 
   it('a third run of a finished run dir invokes nothing and gives the same verdict', async () => {
-    const before = upstream.received.length;
+    const before = suite.upstream.received.length;
     const third = await run();
     assert.equal(third.code, 0, third.err);
-    assert.equal(upstream.received.length, before);
+    assert.equal(suite.upstream.received.length, before);
     assert.match(third.err, /resumed: 12 pairs were already done, 0 run now/);
   });
 
   it('the run dir refuses a different run: other scorers exit 2 naming the difference', async () => {
-    const other = await keelEval(
-      'run',
-      '--dataset',
-      'words',
-      '--root',
-      join(dir, 'ds'),
-      '--target',
-      'route:main',
-      '--scorers',
-      'contains',
-      '--run-dir',
-      runDir(),
-      '--url',
-      gw.url,
-      '--no-progress',
-    );
+    const other = await keelEval(...suite.runArgs('contains'));
     assert.equal(other.code, 2);
     assert.match(other.err, /holds a different run \(scorers \[exact, cost\] ≠ \[contains\]\)/);
   });
