@@ -17,6 +17,14 @@ models:
   other: { provider: sim, model: other, simulate: { ttftMs: { p50: 0, p99: 0 }, reply: "other answer" } }
 `;
 
+/** Two routes behind required keys: `chat`, and `secret` that a key restricted to `chat` may not use. */
+const keyedRoutes = `${models}
+server: { requireKey: true }
+routes:
+  chat: { targets: [{ model: fast }] }
+  secret: { targets: [{ model: other }] }
+`;
+
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
@@ -43,12 +51,7 @@ async function admin(url: string, method: string, path: string, body?: unknown) 
 
 describe('virtual keys', () => {
   test('the auth matrix: missing, bad, revoked, wrong route → 401/403 in OpenAI shape; a good key works', async () => {
-    const gw = await gatewayFromYaml(`${models}
-server: { requireKey: true }
-routes:
-  chat: { targets: [{ model: fast }] }
-  secret: { targets: [{ model: other }] }
-`);
+    const gw = await gatewayFromYaml(keyedRoutes);
     try {
       const created = await admin(gw.url, 'POST', '/admin/keys', { name: 'team-a', routes: ['chat'] });
       assert.equal(created.status, 201, JSON.stringify(created.json));
@@ -141,12 +144,7 @@ routes:
 });
 
 test('/v1/models lists only what the key may use: a restricted key learns no other route', async () => {
-  const gw = await gatewayFromYaml(`${models}
-server: { requireKey: true }
-routes:
-  chat: { targets: [{ model: fast }] }
-  secret: { targets: [{ model: other }] }
-`);
+  const gw = await gatewayFromYaml(keyedRoutes);
   try {
     const restricted = await admin(gw.url, 'POST', '/admin/keys', { name: 'team-a', routes: ['chat'] });
     const open = await admin(gw.url, 'POST', '/admin/keys', { name: 'platform' });
