@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { seededRandom } from '../src/core/random.ts';
 import { EVIDENCE_FEATURES, gatherEvidence, type InjectionSource } from '../src/guards/injection/evidence.ts';
 import { DIMENSIONS, extractFeatures, HASH_BITS } from '../src/guards/injection/features.ts';
 import { combine, type NgramModel, ngramMargin } from '../src/guards/injection/linear.ts';
@@ -43,17 +44,6 @@ interface Example {
   idx: Int32Array;
   val: Float64Array;
   evidence: Float64Array;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled<T>(items: readonly T[], rng: () => number): T[] {
@@ -202,7 +192,7 @@ function report(label: string, examples: readonly Example[], scores: readonly nu
 }
 
 function crossValidate(examples: readonly Example[]): void {
-  const rng = mulberry32(SEED ^ 0x5eed);
+  const rng = seededRandom(SEED ^ 0x5eed);
   const fold = folds(examples, FOLDS, rng);
   const scores = new Array<number>(examples.length).fill(0);
   for (let f = 0; f < FOLDS; f++) {
@@ -261,7 +251,7 @@ const examples = rows.map(toExample);
 if (process.argv.includes('--cv')) {
   crossValidate(examples);
 } else {
-  const model = fit(examples, mulberry32(SEED));
+  const model = fit(examples, seededRandom(SEED));
   report(
     'train split (in-sample)',
     examples,

@@ -3,17 +3,9 @@
  * percentile bootstrap confidence interval of a mean.
  */
 
-/** mulberry32: a small, fast, seeded generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../core/random.ts';
+
+export { seededRandom };
 
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../../src/core/random.ts';
 import type {
   BucketState,
   LedgerResult,
@@ -6,17 +7,8 @@ import type {
   TakeResult,
 } from '../../../src/edge/limits/state.ts';
 
-/** A small seeded PRNG (mulberry32), so concurrency tests are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG, so concurrency tests are reproducible. */
+export const rng = seededRandom;
 
 async function ticks(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
