@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openSqlite } from '../store/sqlite/open.ts';
+import { type OpenOptions, openSqlite } from '../store/sqlite/open.ts';
 import { PromptNotFoundError } from './errors.ts';
 import { rollbackTarget } from './label-steps.ts';
 import { migratePrompts } from './migrations.ts';
@@ -63,12 +63,8 @@ const toVersion = (row: VersionRow): PromptVersion => ({
 
 const toEvent = (row: EventRow): LabelEvent => ({ ...row, action: row.action as LabelAction });
 
-export interface SqlitePromptStoreOptions {
-  /** File path (its directory is created); ':memory:' for a private in-memory database. */
-  path?: string;
-  /** An open database to use instead of a path; the caller closes it. */
-  database?: Database.Database;
-}
+/** A file path (its directory is created; ':memory:' for a private database) or an open database. */
+export type SqlitePromptStoreOptions = OpenOptions;
 
 export class SqlitePromptStore implements PromptStore {
   readonly kind = 'sqlite';

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openSqlite } from '../store/sqlite/open.ts';
+import { type OpenOptions, openSqlite } from '../store/sqlite/open.ts';
 import { ReviewNotFoundError } from './errors.ts';
 import { exportGolden } from './golden.ts';
 import { newReviewId } from './ids.ts';
@@ -68,12 +68,8 @@ function toItem(row: ItemRow): ReviewItem {
   return item;
 }
 
-export interface SqliteReviewStoreOptions {
-  /** File path (its directory is created); ':memory:' for a private in-memory database. */
-  path?: string;
-  /** An open database to use instead of a path; the caller closes it. */
-  database?: Database.Database;
-}
+/** A file path (its directory is created; ':memory:' for a private database) or an open database. */
+export type SqliteReviewStoreOptions = OpenOptions;
 
 export class SqliteReviewStore implements ReviewStore {
   readonly kind = 'sqlite';
