@@ -114,6 +114,13 @@ export function registerEvalCommands(program: Command, io: EvalIo = processIo): 
   const dataset = evalCmd.command('dataset').description('golden datasets: versioned JSONL cases on disk');
   const withRoot = (cmd: Command) =>
     cmd.option('--root <dir>', 'the dataset registry directory', DEFAULT_DATASET_ROOT);
+  /** What a verdict on a stored run is taken from: `report` and `gate` read the same options. */
+  const withVerdict = (cmd: Command) =>
+    cmd
+      .requiredOption('--run <dir>', 'the candidate run')
+      .option('--baseline-run <dir>', 'the baseline run (default: RUN/baseline when present)')
+      .option('--min <metric=x>', 'absolute threshold, repeatable', collectMin)
+      .option('--margin <x>', 'regression margin (default 0.02)', parseMargin);
 
   withRoot(
     dataset
@@ -196,13 +203,7 @@ export function registerEvalCommands(program: Command, io: EvalIo = processIo): 
   );
 
   withRoot(
-    evalCmd
-      .command('report')
-      .description('render reports again from stored runs')
-      .requiredOption('--run <dir>', 'the candidate run')
-      .option('--baseline-run <dir>', 'the baseline run (default: RUN/baseline when present)')
-      .option('--min <metric=x>', 'absolute threshold, repeatable', collectMin)
-      .option('--margin <x>', 'regression margin (default 0.02)', parseMargin)
+    withVerdict(evalCmd.command('report').description('render reports again from stored runs'))
       .option('--md <file>', 'write a markdown report')
       .option(
         '--html <file>',
@@ -233,13 +234,11 @@ export function registerEvalCommands(program: Command, io: EvalIo = processIo): 
     }),
   );
 
-  evalCmd
-    .command('gate')
-    .description('gate a stored run against a baseline run (exit 1 on a regression or a missed threshold)')
-    .requiredOption('--run <dir>', 'the candidate run')
-    .option('--baseline-run <dir>', 'the baseline run (default: RUN/baseline when present)')
-    .option('--min <metric=x>', 'absolute threshold, repeatable', collectMin)
-    .option('--margin <x>', 'regression margin (default 0.02)', parseMargin)
+  withVerdict(
+    evalCmd
+      .command('gate')
+      .description('gate a stored run against a baseline run (exit 1 on a regression or a missed threshold)'),
+  )
     .option('--json', 'print the verdict as JSON')
     .action(
       action(
