@@ -9,6 +9,7 @@ import { gatewayKeyCheck } from './auth.ts';
 import { chatHandler, gated, outcomeHeaders } from './chat.ts';
 import type { Edge } from './edge.ts';
 import { errorHandler, sendError } from './errors.ts';
+import { type Authenticate, FastChat } from './fast-chat.ts';
 import { FEATURE_MODEL_PREFIX, type FeatureRuntime, featureHandler } from './features.ts';
 import { parseEmbeddingRequest } from './schemas.ts';
 import type { RequestRecord } from './tracing.ts';
@@ -39,7 +40,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const { live } = options;
   const config = live.config;
   const limit = config.server.bodyLimitBytes;
+  const { edge } = options;
+  const check = gatewayKeyCheck(options.apiKey);
+  const authenticate: Authenticate = edge
+    ? (authorization) => edge.authenticate(authorization)
+    : (authorization) => {
+        check?.(authorization);
+        return undefined;
+      };
+  // The common chat request skips Fastify's request lifecycle; the rest is Fastify's (fast-chat.ts).
+  const fast = new FastChat(limit, authenticate);
   const app = Fastify({
+    serverFactory: fast.serverFactory,
     bodyLimit: limit,
     genReqId: (req) => requestId(req.headers['x-request-id']),
     requestIdHeader: false,
@@ -83,18 +95,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // One callback-style hook: every request gets its x-request-id, /v1 requests their caller. A key that
   // needs a store lookup is the only case that waits (async hooks cost a promise on every request).
-  const { edge } = options;
-  const check = gatewayKeyCheck(options.apiKey);
   if (edge) app.decorateRequest('keelKey', undefined);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (!request.url.startsWith('/v1/')) return done();
     try {
-      if (!edge) {
-        check?.(request.headers.authorization);
-        return done();
-      }
-      const key = edge.authenticate(request.headers.authorization);
+      const key = authenticate(request.headers.authorization);
       if (!(key instanceof Promise)) {
         request.keelKey = key;
         return done();
@@ -109,7 +115,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   const deps = { live, edge, onTrace: options.onTrace, features: options.features };
 
-  app.setErrorHandler(errorHandler(limit));
+  const onError = errorHandler(limit);
+  app.setErrorHandler(onError);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     const known =
@@ -119,7 +126,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     sendError(reply, new KeelError(code, `no route for ${request.method} ${request.url.slice(0, 200)}`));
   });
 
-  app.post('/v1/chat/completions', chatHandler(deps));
+  const chat = chatHandler(deps);
+  app.post('/v1/chat/completions', chat);
+  fast.serve(app, chat, onError);
 
   const handleFeature = deps.features ? featureHandler({ ...deps, features: deps.features }) : undefined;
   app.post<{ Params: { name: string } }>('/v1/features/:name', async (request, reply) => {

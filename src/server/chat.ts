@@ -1,4 +1,3 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeelConfig } from '../config/schema.ts';
 import { systemClock } from '../core/clock.ts';
 import { asKeelError, KeelError, toOpenAIError } from '../core/errors.ts';
@@ -11,6 +10,7 @@ import type { RouteOutcome, Router } from '../router/router.ts';
 import { type Edge, FREE_PASS, parsePriority } from './edge.ts';
 import { httpStatus } from './errors.ts';
 import { FEATURE_MODEL_PREFIX, type FeatureRuntime, featureChat } from './features.ts';
+import type { KeelReply, KeelRequest } from './http.ts';
 import { parseChatRequest } from './schemas.ts';
 import { callerTags, type RequestRecord } from './tracing.ts';
 
@@ -25,7 +25,7 @@ export function outcomeHeaders(outcome: RouteOutcome): Record<string, string> {
 }
 
 /** An abort scope that fires when the client goes away before the answer is complete. */
-export function clientSignal(reply: FastifyReply): Timebox {
+export function clientSignal(reply: KeelReply): Timebox {
   const scope = new Timebox(systemClock);
   const raw = reply.raw;
   raw.once('close', () => {
@@ -37,7 +37,7 @@ export function clientSignal(reply: FastifyReply): Timebox {
 
 /** A record for the trace of a request whose route is known; the handler fills in the rest. */
 export function startRecord(
-  request: FastifyRequest,
+  request: KeelRequest,
   endpoint: RequestRecord['endpoint'],
   route: string,
   user: unknown,
@@ -79,8 +79,8 @@ export interface HandlerDeps {
 }
 
 interface Call {
-  request: FastifyRequest;
-  reply: FastifyReply;
+  request: KeelRequest;
+  reply: KeelReply;
   endpoint: RequestRecord['endpoint'];
   /** What admission and limits count (tokens, tools); its `model` is the route unless `feature` says. */
   body: ChatRequest | EmbeddingRequest;
@@ -140,7 +140,7 @@ export async function gated<T>(
 }
 
 export function chatHandler(deps: HandlerDeps) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return async (request: KeelRequest, reply: KeelReply) => {
     const body = parseChatRequest(request.body);
     if (deps.features && body.model.startsWith(FEATURE_MODEL_PREFIX)) {
       return featureChat({ ...deps, features: deps.features }, request, reply, body);
@@ -172,7 +172,7 @@ export function chatHandler(deps: HandlerDeps) {
 }
 
 function killedAnswer(
-  reply: FastifyReply,
+  reply: KeelReply,
   body: ChatRequest,
   onKill: { message: string } | { response: Record<string, unknown> },
 ) {
@@ -202,7 +202,7 @@ function killedAnswer(
   return `${sseData(JSON.stringify(chunk))}data: [DONE]\n\n`;
 }
 
-function write(reply: FastifyReply, text: string): Promise<void> | undefined {
+function write(reply: KeelReply, text: string): Promise<void> | undefined {
   if (reply.raw.write(text)) return undefined;
   return new Promise((resolve) => {
     const done = () => {
@@ -218,8 +218,8 @@ function write(reply: FastifyReply, text: string): Promise<void> | undefined {
 interface StreamCall {
   router: Router;
   body: ChatRequest;
-  request: FastifyRequest;
-  reply: FastifyReply;
+  request: KeelRequest;
+  reply: KeelReply;
   signal: Timebox;
   rec: RequestRecord;
 }

@@ -1,8 +1,11 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { KeelError, toOpenAIError } from '../core/errors.ts';
+import type { KeelReply, KeelRequest } from './http.ts';
+
+/** What a handler or Fastify may throw: Fastify's errors carry a code and a status. */
+export type ThrownError = Error & { code?: string | undefined; statusCode?: number | undefined };
 
 /** Map Fastify's own errors (parsing, limits) to Keel's codes, so clients always get one shape. */
-function fromFastify(err: FastifyError, limit: number): KeelError {
+function fromFastify(err: ThrownError, limit: number): KeelError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new KeelError('KEEL_BODY_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`);
@@ -25,7 +28,7 @@ function fromFastify(err: FastifyError, limit: number): KeelError {
 }
 
 export function errorHandler(limit: number) {
-  return (err: FastifyError | KeelError, request: FastifyRequest, reply: FastifyReply) => {
+  return (err: ThrownError, request: KeelRequest, reply: KeelReply) => {
     const error = err instanceof KeelError ? err : fromFastify(err, limit);
     if (error.code === 'KEEL_INTERNAL') {
       request.log.error({ err: error.cause ?? error, requestId: request.id }, 'internal error');
@@ -40,8 +43,9 @@ export function httpStatus(error: KeelError): number {
   return error.status === 499 ? 503 : error.status;
 }
 
-export function sendError(reply: FastifyReply, error: KeelError): void {
+export function sendError(reply: KeelReply, error: KeelError): void {
   if (error.retryAfterMs !== undefined)
     reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
-  reply.code(httpStatus(error)).send(toOpenAIError(error));
+  reply.code(httpStatus(error));
+  reply.send(toOpenAIError(error));
 }

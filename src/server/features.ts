@@ -27,6 +27,7 @@ import { costUsd, type PriceBook } from '../telemetry/cost.ts';
 import { redactDeep } from '../telemetry/redaction.ts';
 import { gated, type HandlerDeps } from './chat.ts';
 import { featureGuards } from './feature-guards.ts';
+import type { KeelReply, KeelRequest } from './http.ts';
 import { OnlineEvaluator } from './online-evals.ts';
 import { parseBody } from './schemas.ts';
 import type { RequestRecord } from './tracing.ts';
@@ -148,8 +149,8 @@ interface FeatureCall {
  */
 async function runFeature(
   deps: HandlerDeps & { features: FeatureRuntime },
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: KeelRequest,
+  reply: KeelReply,
   call: FeatureCall,
   endpointBody: unknown,
 ): Promise<FeatureResult> {
@@ -267,8 +268,8 @@ export function featureHandler(deps: HandlerDeps & { features: FeatureRuntime })
  */
 export async function featureChat(
   deps: HandlerDeps & { features: FeatureRuntime },
-  request: FastifyRequest,
-  reply: FastifyReply,
+  request: KeelRequest,
+  reply: KeelReply,
   body: ChatRequest & { variables?: unknown },
 ) {
   const name = body.model.slice(FEATURE_MODEL_PREFIX.length);

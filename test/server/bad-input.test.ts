@@ -187,6 +187,18 @@ const cases: Case[] = [
   },
 ];
 
+/** A body sent with a content-length (the chat fast path) or chunked (Fastify's path): same answers. */
+function bodyOf(text: string, framing: 'content-length' | 'chunked') {
+  if (framing === 'content-length') return { body: text };
+  const stream = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(text));
+      controller.close();
+    },
+  });
+  return { body: stream, duplex: 'half' as const };
+}
+
 describe('bad input gets a 4xx in OpenAI’s error shape naming the problem', () => {
   let gateway: Gateway;
   before(async () => {
@@ -194,25 +206,48 @@ describe('bad input gets a 4xx in OpenAI’s error shape naming the problem', ()
   });
   after(() => gateway.close());
 
-  for (const c of cases) {
-    test(c.name, async () => {
-      const method = c.method ?? 'POST';
-      const res = await fetch(`${gateway.url}${c.path ?? '/v1/chat/completions'}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...c.headers },
-        ...(method === 'GET' ? {} : { body: c.body }),
+  for (const framing of ['content-length', 'chunked'] as const) {
+    for (const c of cases) {
+      test(`${c.name} (${framing})`, async () => {
+        const method = c.method ?? 'POST';
+        const res = await fetch(`${gateway.url}${c.path ?? '/v1/chat/completions'}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...c.headers },
+          ...(method === 'GET' ? {} : bodyOf(c.body, framing)),
+        });
+        const body = (await res.json()) as {
+          error: { message: string; type: string; code: string; param: unknown };
+        };
+        assert.equal(res.status, c.status, JSON.stringify(body));
+        assert.equal(body.error.code, c.code);
+        assert.match(body.error.message, c.message);
+        assert.equal(typeof body.error.type, 'string');
+        assert.ok(!/at .*\.ts:\d+/.test(body.error.message), 'no stack trace');
+        assert.match(res.headers.get('x-request-id') ?? '', /^req_/);
       });
-      const body = (await res.json()) as {
-        error: { message: string; type: string; code: string; param: unknown };
-      };
-      assert.equal(res.status, c.status, JSON.stringify(body));
-      assert.equal(body.error.code, c.code);
-      assert.match(body.error.message, c.message);
-      assert.equal(typeof body.error.type, 'string');
-      assert.ok(!/at .*\.ts:\d+/.test(body.error.message), 'no stack trace');
-      assert.match(res.headers.get('x-request-id') ?? '', /^req_/);
-    });
+    }
   }
+
+  test('both framings answer a bad request byte for byte alike', async () => {
+    for (const c of cases) {
+      if (c.method === 'GET') continue;
+      const answers = [];
+      for (const framing of ['content-length', 'chunked'] as const) {
+        const res = await fetch(`${gateway.url}${c.path ?? '/v1/chat/completions'}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...c.headers },
+          ...bodyOf(c.body, framing),
+        });
+        answers.push({
+          status: res.status,
+          type: res.headers.get('content-type'),
+          connection: res.headers.get('connection'),
+          body: await res.text(),
+        });
+      }
+      assert.deepEqual(answers[0], answers[1], c.name);
+    }
+  });
 
   test('the gateway still serves after every bad request', async () => {
     const res = await fetch(`${gateway.url}/v1/chat/completions`, {
