@@ -21,6 +21,8 @@ export function pricesOf(config: KeelConfig): Map<string, { upstream: string; pr
   );
 }
 
+const COUNT_ONLY = { describe: false };
+
 export interface Telemetry {
   store: TraceStore | undefined;
   recorder: RecorderLike;
@@ -77,7 +79,8 @@ export function setupTelemetry(
     prices,
     onTrace(rec) {
       try {
-        const trace = buildTrace(rec, prices, Date.now());
+        // With nowhere to write, the trace is only counted: its decision path is never read.
+        const trace = buildTrace(rec, prices, Date.now(), writes ? undefined : COUNT_ONLY);
         rec.pass?.done({ tokens: trace.tokensIn + trace.tokensOut, costUsd: trace.costUsd });
         metrics.observe(trace);
         // With no store and no exporter there is nowhere to write: skip redaction and queueing.

@@ -104,17 +104,28 @@ function step(a: AttemptRecord): string {
   }
 }
 
-/** Build the trace: one span per attempt, costs, the decision path. Bodies are still raw here. */
-export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): Trace {
+/**
+ * Build the trace: one span per attempt, costs, the decision path. Bodies are still raw here. With
+ * `describe: false` the decision path stays empty: a gateway that stores no trace only counts it.
+ */
+export function buildTrace(
+  rec: RequestRecord,
+  prices: PriceBook,
+  now: number,
+  { describe = true }: { describe?: boolean } = {},
+): Trace {
   const winner = rec.outcome?.target;
-  const estimatedInput = () => estimateTokens(messageText(rec.messages));
   const spans: Span[] = rec.attempts.map((a) => {
     let tokens = tokensOf(a.usage);
     let estimated = false;
     const delivered = a.target === winner && (a.outcome === 'ok' || (rec.stream && a.outcome === 'error'));
     if (!tokens && delivered && a.reason === rec.outcome?.decision) {
       // The upstream sent no usage (streams often don't): count what was sent and received.
-      tokens = { input: estimatedInput(), output: estimateTokens(rec.streamedText ?? ''), cached: 0 };
+      tokens = {
+        input: estimateTokens(messageText(rec.messages)),
+        output: estimateTokens(rec.streamedText ?? ''),
+        cached: 0,
+      };
       estimated = true;
     }
     const t = tokens ?? { input: 0, output: 0, cached: 0 };
@@ -143,13 +154,27 @@ export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): 
 
   const failed = rec.error !== undefined;
   const decision: Decision = rec.outcome?.decision ?? 'error';
-  const path = rec.attempts.map(step);
-  if (winner) path.push(`answered by ${winner} (${decision})`);
-  if (failed && rec.outcome)
+  const path = describe ? rec.attempts.map(step) : [];
+  if (describe && winner) path.push(`answered by ${winner} (${decision})`);
+  if (describe && failed && rec.outcome)
     path.push(`stream broke after the first byte: ${rec.error?.code} → error event, no [DONE]`);
-  else if (failed) path.push(`failed: ${rec.error?.code} → ${rec.status} to the client`);
+  else if (describe && failed) path.push(`failed: ${rec.error?.code} → ${rec.status} to the client`);
 
-  const won = spans.find((s) => s.target === winner && (s.outcome === 'ok' || rec.stream));
+  // One pass for the totals and the span that answered.
+  let tokensIn = 0;
+  let tokensOut = 0;
+  let tokensCached = 0;
+  let cost = 0;
+  let estimated = false;
+  let won: Span | undefined;
+  for (const s of spans) {
+    tokensIn += s.tokensIn;
+    tokensOut += s.tokensOut;
+    tokensCached += s.tokensCached;
+    cost += s.costUsd;
+    estimated ||= s.estimated;
+    if (won === undefined && s.target === winner && (s.outcome === 'ok' || rec.stream)) won = s;
+  }
   const trace: Trace = {
     id: rec.id,
     startedAt: rec.startedAt,
@@ -162,19 +187,21 @@ export function buildTrace(rec: RequestRecord, prices: PriceBook, now: number): 
     outcome: failed ? 'error' : 'ok',
     decision,
     decisionPath: path,
-    tokensIn: spans.reduce((n, s) => n + s.tokensIn, 0),
-    tokensOut: spans.reduce((n, s) => n + s.tokensOut, 0),
-    tokensCached: spans.reduce((n, s) => n + s.tokensCached, 0),
-    estimated: spans.some((s) => s.estimated),
-    costUsd: spans.reduce((n, s) => n + s.costUsd, 0),
+    tokensIn,
+    tokensOut,
+    tokensCached,
+    estimated,
+    costUsd: cost,
     spans,
     slots: {},
     request: rec.request,
   };
   if (rec.featureRun) {
     const { steps, promptVersion, validation, ...feature } = rec.featureRun;
-    trace.decisionPath.push(...steps.map((line) => `feature ${line}`));
-    trace.decisionPath.push(`feature decision: ${feature.decision}`);
+    if (describe) {
+      trace.decisionPath.push(...steps.map((line) => `feature ${line}`));
+      trace.decisionPath.push(`feature decision: ${feature.decision}`);
+    }
     if (promptVersion !== undefined) trace.slots.promptVersion = promptVersion;
     if (validation !== undefined) trace.slots.validation = validation;
     trace.slots.feature = feature;

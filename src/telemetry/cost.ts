@@ -53,17 +53,25 @@ export function costUsd(tokens: TokenCount, price: Price | undefined): number {
 
 /** Resolves a price per Keel model: config first, then the built-in table by upstream name. */
 export class PriceBook {
+  /** Resolved prices per model: the built-in table is a prefix scan, and every attempt asks. */
+  private resolved = new Map<string, Price | undefined>();
+
   constructor(private configured: Map<string, { upstream: string; price?: Price | undefined }>) {}
 
   /** A reloaded config's models. */
   replace(configured: Map<string, { upstream: string; price?: Price | undefined }>): void {
     this.configured = configured;
+    this.resolved = new Map();
   }
 
   priceOf(model: string): Price | undefined {
+    const known = this.resolved.get(model);
+    if (known !== undefined || this.resolved.has(model)) return known;
     const entry = this.configured.get(model);
     if (!entry) return undefined;
-    return entry.price ?? builtInPrice(entry.upstream);
+    const price = entry.price ?? builtInPrice(entry.upstream);
+    this.resolved.set(model, price);
+    return price;
   }
 }
 

@@ -1,5 +1,6 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { ERROR_CODES } from '../core/errors.ts';
+import { HotCounter, HotHistogram } from './series.ts';
 import type { Decision, Trace } from './trace.ts';
 
 /** A circuit breaker's state, as the resilience layer names it (kept structural: telemetry imports only core). */
@@ -59,15 +60,16 @@ export class Metrics {
   private readonly maxLabelValues: number;
   private recorder: (() => RecorderStats) | undefined;
 
-  private readonly requests: Counter<'route' | 'target' | 'status' | 'decision'>;
-  private readonly requestDuration: Histogram<'route'>;
-  private readonly upstreamDuration: Histogram<'target' | 'outcome'>;
-  private readonly ttft: Histogram<'route' | 'target'>;
-  private readonly tokens: Counter<'route' | 'target' | 'direction'>;
-  private readonly cost: Counter<'route' | 'target'>;
-  private readonly retries: Counter<'route' | 'target'>;
-  private readonly fallbacks: Counter<'route'>;
-  private readonly attemptErrors: Counter<'target' | 'code'>;
+  // Updated on every request: HotCounter/HotHistogram (series.ts), exposed through the same registry.
+  private readonly requests: HotCounter;
+  private readonly requestDuration: HotHistogram;
+  private readonly upstreamDuration: HotHistogram;
+  private readonly ttft: HotHistogram;
+  private readonly tokens: HotCounter;
+  private readonly cost: HotCounter;
+  private readonly retries: HotCounter;
+  private readonly fallbacks: HotCounter;
+  private readonly attemptErrors: HotCounter;
   private readonly breakerState: Gauge<'target'>;
   private readonly breakerTransitions: Counter<'target' | 'to'>;
 
@@ -76,63 +78,63 @@ export class Metrics {
     if (options.names) this.setNames(options.names);
     const registers = [this.registry];
 
-    this.requests = new Counter({
-      name: 'keel_requests_total',
-      help: 'Requests answered, by route, the target that answered, HTTP status and decision.',
-      labelNames: ['route', 'target', 'status', 'decision'],
-      registers,
-    });
-    this.requestDuration = new Histogram({
-      name: 'keel_request_duration_seconds',
-      help: 'End-to-end request duration, retries and fallbacks included.',
-      labelNames: ['route'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.upstreamDuration = new Histogram({
-      name: 'keel_upstream_duration_seconds',
-      help: 'Duration of one attempt against one target.',
-      labelNames: ['target', 'outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.ttft = new Histogram({
-      name: 'keel_ttft_seconds',
-      help: 'Time to first token of the attempt that answered, by route and its target.',
-      labelNames: ['route', 'target'],
-      buckets: TTFT_BUCKETS,
-      registers,
-    });
-    this.tokens = new Counter({
-      name: 'keel_tokens_total',
-      help: 'Tokens spent per attempt: in (prompt), out (completion), cached (prompt tokens read from cache).',
-      labelNames: ['route', 'target', 'direction'],
-      registers,
-    });
-    this.cost = new Counter({
-      name: 'keel_cost_usd_total',
-      help: 'Cost in US dollars of every attempt, failed ones included.',
-      labelNames: ['route', 'target'],
-      registers,
-    });
-    this.retries = new Counter({
-      name: 'keel_retries_total',
-      help: 'Attempts that were retries of the same target.',
-      labelNames: ['route', 'target'],
-      registers,
-    });
-    this.fallbacks = new Counter({
-      name: 'keel_fallbacks_total',
-      help: 'Requests answered by a fallback or a hedge instead of the primary target.',
-      labelNames: ['route'],
-      registers,
-    });
-    this.attemptErrors = new Counter({
-      name: 'keel_attempt_errors_total',
-      help: 'Failed attempts by target and Keel error code.',
-      labelNames: ['target', 'code'],
-      registers,
-    });
+    this.requests = new HotCounter(
+      'keel_requests_total',
+      'Requests answered, by route, the target that answered, HTTP status and decision.',
+      ['route', 'target', 'status', 'decision'],
+      this.registry,
+    );
+    this.requestDuration = new HotHistogram(
+      'keel_request_duration_seconds',
+      'End-to-end request duration, retries and fallbacks included.',
+      ['route'],
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    this.upstreamDuration = new HotHistogram(
+      'keel_upstream_duration_seconds',
+      'Duration of one attempt against one target.',
+      ['target', 'outcome'],
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    this.ttft = new HotHistogram(
+      'keel_ttft_seconds',
+      'Time to first token of the attempt that answered, by route and its target.',
+      ['route', 'target'],
+      TTFT_BUCKETS,
+      this.registry,
+    );
+    this.tokens = new HotCounter(
+      'keel_tokens_total',
+      'Tokens spent per attempt: in (prompt), out (completion), cached (prompt tokens read from cache).',
+      ['route', 'target', 'direction'],
+      this.registry,
+    );
+    this.cost = new HotCounter(
+      'keel_cost_usd_total',
+      'Cost in US dollars of every attempt, failed ones included.',
+      ['route', 'target'],
+      this.registry,
+    );
+    this.retries = new HotCounter(
+      'keel_retries_total',
+      'Attempts that were retries of the same target.',
+      ['route', 'target'],
+      this.registry,
+    );
+    this.fallbacks = new HotCounter(
+      'keel_fallbacks_total',
+      'Requests answered by a fallback or a hedge instead of the primary target.',
+      ['route'],
+      this.registry,
+    );
+    this.attemptErrors = new HotCounter(
+      'keel_attempt_errors_total',
+      'Failed attempts by target and Keel error code.',
+      ['target', 'code'],
+      this.registry,
+    );
     this.breakerState = new Gauge({
       name: 'keel_breaker_state',
       help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open.',
@@ -228,17 +230,17 @@ export class Metrics {
     const route = this.name('route', trace.route);
     const answered = trace.target === undefined ? NONE : this.name('target', trace.target);
 
-    this.requests.inc({
+    this.requests.inc([
       route,
-      target: answered,
-      status: statusLabel(trace.status),
-      decision: DECISIONS.has(trace.decision) ? trace.decision : OTHER,
-    });
-    if (trace.durationMs >= 0) this.requestDuration.observe({ route }, trace.durationMs / 1000);
+      answered,
+      statusLabel(trace.status),
+      DECISIONS.has(trace.decision) ? trace.decision : OTHER,
+    ]);
+    if (trace.durationMs >= 0) this.requestDuration.observe([route], trace.durationMs / 1000);
     if (trace.ttftMs !== undefined && trace.ttftMs >= 0) {
-      this.ttft.observe({ route, target: answered }, trace.ttftMs / 1000);
+      this.ttft.observe([route, answered], trace.ttftMs / 1000);
     }
-    if (trace.decision === 'fallback' || trace.decision === 'hedge') this.fallbacks.inc({ route });
+    if (trace.decision === 'fallback' || trace.decision === 'hedge') this.fallbacks.inc([route]);
 
     // Tokens and cost are attributed per attempt, so a failed attempt's spend lands on its own target.
     let spanTokens = 0;
@@ -248,12 +250,10 @@ export class Metrics {
       const target = this.name('target', span.target);
       if (span.latencyMs !== undefined && span.latencyMs >= 0) {
         const outcome = OUTCOMES.has(span.outcome) ? span.outcome : OTHER;
-        this.upstreamDuration.observe({ target, outcome }, span.latencyMs / 1000);
+        this.upstreamDuration.observe([target, outcome], span.latencyMs / 1000);
       }
-      if (span.reason === 'retry') this.retries.inc({ route, target });
-      if (span.outcome === 'error') {
-        this.attemptErrors.inc({ target, code: codeLabel(span.errorCode) });
-      }
+      if (span.reason === 'retry') this.retries.inc([route, target]);
+      if (span.outcome === 'error') this.attemptErrors.inc([target, codeLabel(span.errorCode)]);
       spanTokens += span.tokensIn + span.tokensOut + span.tokensCached;
       spanCost += span.costUsd;
       this.spend(route, target, span.tokensIn, span.tokensOut, span.tokensCached, span.costUsd);
@@ -265,10 +265,10 @@ export class Metrics {
   }
 
   private spend(route: string, target: string, tin: number, tout: number, cached: number, usd: number): void {
-    if (tin > 0) this.tokens.inc({ route, target, direction: 'in' }, tin);
-    if (tout > 0) this.tokens.inc({ route, target, direction: 'out' }, tout);
-    if (cached > 0) this.tokens.inc({ route, target, direction: 'cached' }, cached);
-    if (usd > 0) this.cost.inc({ route, target }, usd);
+    if (tin > 0) this.tokens.inc([route, target, 'in'], tin);
+    if (tout > 0) this.tokens.inc([route, target, 'out'], tout);
+    if (cached > 0) this.tokens.inc([route, target, 'cached'], cached);
+    if (usd > 0) this.cost.inc([route, target], usd);
   }
 
   /** A route or target name as a label: a config name, or `_other`. */
