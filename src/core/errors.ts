@@ -117,6 +117,13 @@ export const ERROR_CODES = {
     type: 'rate_limit_error',
     doc: 'Shed by admission control: the route is at its concurrency limit and its queue is full or the wait would pass the deadline.',
   },
+  KEEL_SHUTTING_DOWN: {
+    status: 503,
+    retryable: true,
+    breaker: false,
+    type: 'service_unavailable',
+    doc: 'The gateway is shutting down: requests in flight finish, new ones are refused with the connection closed. Retry on another replica.',
+  },
   KEEL_KILLED: {
     status: 503,
     retryable: false,

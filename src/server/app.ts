@@ -9,7 +9,7 @@ import { gatewayKeyCheck } from './auth.ts';
 import { chatHandler, gated, outcomeHeaders } from './chat.ts';
 import type { Edge } from './edge.ts';
 import { errorHandler, sendError } from './errors.ts';
-import { type Authenticate, FastChat } from './fast-chat.ts';
+import { type Authenticate, serveChatFast } from './fast-chat.ts';
 import { FEATURE_MODEL_PREFIX, type FeatureRuntime, featureHandler } from './features.ts';
 import { parseEmbeddingRequest } from './schemas.ts';
 import type { RequestRecord } from './tracing.ts';
@@ -48,10 +48,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         check?.(authorization);
         return undefined;
       };
-  // The common chat request skips Fastify's request lifecycle; the rest is Fastify's (fast-chat.ts).
-  const fast = new FastChat(limit, authenticate);
   const app = Fastify({
-    serverFactory: fast.serverFactory,
     bodyLimit: limit,
     genReqId: (req) => requestId(req.headers['x-request-id']),
     requestIdHeader: false,
@@ -128,7 +125,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const chat = chatHandler(deps);
   app.post('/v1/chat/completions', chat);
-  fast.serve(app, chat, onError);
+  // The common chat request skips Fastify's request lifecycle; the rest is Fastify's (fast-chat.ts).
+  serveChatFast(app, { limit, authenticate, handler: chat, onError });
 
   const handleFeature = deps.features ? featureHandler({ ...deps, features: deps.features }) : undefined;
   app.post<{ Params: { name: string } }>('/v1/features/:name', async (request, reply) => {

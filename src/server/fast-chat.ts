@@ -1,8 +1,9 @@
-import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
-import { errorCodes, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorCodes, type FastifyInstance } from 'fastify';
+import { KeelError } from '../core/errors.ts';
 import { requestId } from '../core/ids.ts';
 import type { KeyRecord } from '../edge/keys/keys.ts';
-import type { ThrownError } from './errors.ts';
+import { sendError, type ThrownError } from './errors.ts';
 import type { KeelReply, KeelRequest } from './http.ts';
 
 /** The caller of a /v1 request (the app's onRequest hook and the fast path share it); throws a 401. */
@@ -72,78 +73,77 @@ class FastReply implements KeelReply {
   }
 }
 
+export interface FastChatOptions {
+  /** The body limit, as Fastify's `bodyLimit`. */
+  limit: number;
+  authenticate: Authenticate;
+  /** The chat route's handler, as registered with Fastify. */
+  handler: Handler;
+  /** The app's error handler. */
+  onError: ErrorHandler;
+}
+
 /**
- * The common case of `POST /v1/chat/completions` on node's own HTTP server, ahead of Fastify: a JSON
+ * The common case of `POST /v1/chat/completions` on node's own request event, ahead of Fastify: a JSON
  * body with a content-length within the limit and no query string. Everything else — other routes and
- * methods, other content types, chunked or oversized bodies, requests while closing — goes to Fastify
- * unchanged, so its parsing errors and 503-on-close stay the one place those are answered.
+ * methods, other content types, chunked or oversized bodies — goes to Fastify unchanged, so its parsing
+ * errors stay the one place those are answered; while closing, every request gets a 503. The same
+ * handler, authentication, JSON parser and error handler serve both; only Fastify's request lifecycle
+ * is skipped.
  *
- * The same chat handler, authentication and error handler serve both paths; only Fastify's request
- * lifecycle is skipped (about a tenth of a proxied request's CPU, measured in bench/README.md).
+ * It wraps Fastify's request listener on the app's own server, so Fastify's timeouts and close handling
+ * stay as they are (a second address Fastify binds, as for "localhost", is served by Fastify alone).
  */
-export class FastChat {
-  private app: FastifyInstance | undefined;
-  private handler: Handler | undefined;
-  private onError: ErrorHandler | undefined;
-  private parseJson: ((text: string) => unknown) | undefined;
-  private closing = false;
+export function serveChatFast(app: FastifyInstance, options: FastChatOptions): void {
+  const { limit, authenticate, handler, onError } = options;
+  const server = app.server;
+  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  const fastify = listeners[0];
+  if (listeners.length !== 1 || fastify === undefined) {
+    throw new Error(`the chat fast path expects Fastify's one request listener, found ${listeners.length}`);
+  }
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
 
-  constructor(
-    private readonly limit: number,
-    private readonly authenticate: Authenticate,
-  ) {}
-
-  /** Fastify's `serverFactory`: node's server, configured as Fastify would, with the fast path in front. */
-  readonly serverFactory: FastifyServerFactory = (fastify, fastifyOptions) => {
-    const options = fastifyOptions as {
-      http?: ServerOptions;
-      keepAliveTimeout?: number;
-      requestTimeout?: number;
-      connectionTimeout?: number;
-    };
-    const server = createServer(options.http ?? {}, (req, res) => {
-      if (this.accepts(req)) this.handle(req, res);
-      else fastify(req, res);
+  // Fastify's own parser (prototype-poisoning checks included), so both paths accept the same bodies.
+  const parser = app.getDefaultJsonParser('error', 'error');
+  const parseJson = (text: string): unknown => {
+    let result: { err: Error | null; body: unknown } = { err: null, body: undefined };
+    parser(undefined as never, text, (err, body) => {
+      result = { err, body };
     });
-    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
-    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
-    server.setTimeout(options.connectionTimeout ?? 0);
-    return server;
+    if (result.err) {
+      throw new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY();
+    }
+    return result.body;
   };
 
-  /** Arms the fast path once the app exists: its logger, JSON parser, chat handler and error handler. */
-  serve(app: FastifyInstance, handler: Handler, onError: ErrorHandler): void {
-    this.app = app;
-    this.handler = handler;
-    this.onError = onError;
-    // Fastify's own parser (prototype-poisoning checks included), so both paths accept the same bodies.
-    const parser = app.getDefaultJsonParser('error', 'error');
-    this.parseJson = (text) => {
-      let result: { err: Error | null; body: unknown } = { err: null, body: undefined };
-      parser(undefined as never, text, (err, body) => {
-        result = { err, body };
-      });
-      if (result.err) throw result.err;
-      return result.body;
-    };
-    app.addHook('preClose', (done) => {
-      this.closing = true;
-      done();
-    });
-  }
-
-  private accepts(req: IncomingMessage): boolean {
-    if (this.closing || this.handler === undefined || req.method !== 'POST' || req.url !== PATH) return false;
+  const accepts = (req: IncomingMessage): boolean => {
+    if (req.method !== 'POST' || req.url !== PATH) return false;
     const headers = req.headers;
     const type = headers['content-type'];
     if (type === undefined || headers['transfer-encoding'] !== undefined) return false;
     if (type !== 'application/json' && !/^application\/json\s*(;|$)/i.test(type)) return false;
     const length = Number(headers['content-length']);
-    return length > 0 && length <= this.limit;
-  }
+    return length > 0 && length <= limit;
+  };
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const app = this.app as FastifyInstance;
+  const run = async (request: FastRequest, reply: FastReply, key: ReturnType<Authenticate>, text: string) => {
+    request.keelKey = key instanceof Promise ? await key : key;
+    try {
+      request.body = parseJson(text);
+    } catch (err) {
+      // As Fastify answers a parse error: the client may send more, so the connection is closed.
+      reply.header('connection', 'close');
+      throw err;
+    }
+    reply.send(await handler(request, reply));
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const id = requestId(req.headers['x-request-id']);
     const reply = new FastReply(res, id);
     const request: FastRequest = {
@@ -153,12 +153,12 @@ export class FastChat {
       keelKey: undefined,
       log: app.log,
     };
-    const fail = (err: unknown) => (this.onError as ErrorHandler)(err as ThrownError, request, reply);
+    const fail = (err: unknown) => onError(err as ThrownError, request, reply);
     req.on('error', noop);
     // The caller first, as Fastify's onRequest hook does: a refused key is answered without the body.
     let key: ReturnType<Authenticate>;
     try {
-      key = this.authenticate(req.headers.authorization);
+      key = authenticate(req.headers.authorization);
     } catch (err) {
       fail(err);
       return;
@@ -170,24 +170,25 @@ export class FastChat {
       text += chunk;
     });
     req.on('end', () => {
-      this.run(request, reply, key, text).catch(fail);
+      run(request, reply, key, text).catch(fail);
     });
-  }
+  };
 
-  private async run(
-    request: FastRequest,
-    reply: FastReply,
-    key: ReturnType<Authenticate>,
-    text: string,
-  ): Promise<void> {
-    request.keelKey = key instanceof Promise ? await key : key;
-    try {
-      request.body = (this.parseJson as (text: string) => unknown)(text);
-    } catch {
-      // As Fastify does after a parse error: the client may send more, so the connection is closed.
-      reply.header('connection', 'close');
-      throw new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY();
-    }
-    reply.send(await (this.handler as Handler)(request, reply));
-  }
+  // While closing, every new request (on a connection still open) is refused in OpenAI's error shape;
+  // Fastify's own 503 would answer in its shape.
+  const refuse = (req: IncomingMessage, res: ServerResponse) => {
+    const reply = new FastReply(res, requestId(req.headers['x-request-id']));
+    reply.header('connection', 'close');
+    sendError(
+      reply,
+      new KeelError('KEEL_SHUTTING_DOWN', 'the gateway is shutting down; retry on another replica'),
+    );
+  };
+
+  server.removeListener('request', fastify);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (closing) refuse(req, res);
+    else if (accepts(req)) handle(req, res);
+    else fastify(req, res);
+  });
 }
