@@ -87,17 +87,23 @@ export async function oneShotAttempt<T>(
 
 /**
  * A provider call's options, cancelled by `box`. The platform signal is made only if the provider
- * reads it (streams hand it to undici); buffered calls subscribe to the box itself. Never spread
- * these options: a spread reads the getter.
+ * reads it (streams hand it to undici); buffered calls subscribe to the box itself. A class, so the
+ * getter lives on the prototype rather than in a closure per attempt. Never spread these options: a
+ * spread reads the getter.
  */
+class BoxedCall implements CallOptions {
+  constructor(
+    readonly model: string,
+    readonly abortScope: Timebox,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.abortScope.signal;
+  }
+}
+
 export function callOptions(model: string, box: Timebox): CallOptions {
-  return {
-    model,
-    get signal() {
-      return box.signal;
-    },
-    abortScope: box,
-  };
+  return new BoxedCall(model, box);
 }
 
 export function chatAttempt(ctx: AttemptContext): Promise<ChatCompletion> {

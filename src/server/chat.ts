@@ -16,10 +16,12 @@ import { callerTags, type RequestRecord } from './tracing.ts';
 
 /** The x-keel-* headers that say what happened. */
 export function outcomeHeaders(outcome: RouteOutcome): Record<string, string> {
+  let made = 0;
+  for (const attempt of outcome.attempts) if (attempt.outcome !== 'skipped') made++;
   return {
     'x-keel-route': outcome.route,
     'x-keel-target': outcome.target,
-    'x-keel-attempts': String(outcome.attempts.filter((a) => a.outcome !== 'skipped').length),
+    'x-keel-attempts': String(made),
     'x-keel-decision': outcome.decision,
   };
 }
@@ -28,7 +30,8 @@ export function outcomeHeaders(outcome: RouteOutcome): Record<string, string> {
 export function clientSignal(reply: KeelReply): Timebox {
   const scope = new Timebox(systemClock);
   const raw = reply.raw;
-  raw.once('close', () => {
+  // 'close' comes once per response: a plain listener, no once-wrapper.
+  raw.on('close', () => {
     if (!raw.writableFinished)
       scope.abort(new KeelError('KEEL_CLIENT_CLOSED', 'client closed the connection'));
   });
@@ -123,10 +126,8 @@ export async function gated<T>(
         request: body,
         priority: parsePriority(request.headers['x-keel-priority']),
         deadlineAt: Date.now() + route.config.deadlineMs,
-        // Only a request that has to queue needs a platform signal: made on first read.
-        get signal() {
-          return signal.signal;
-        },
+        // Only a request that has to queue needs a platform signal: the box makes it on first read.
+        abort: signal,
       });
       rec.pass = pass instanceof Promise ? await pass : pass;
       if (rec.pass !== FREE_PASS) reply.headers(rec.pass.headers);

@@ -31,7 +31,8 @@ interface EnterInput {
   request: ChatRequest | EmbeddingRequest;
   priority: Priority;
   deadlineAt: number;
-  signal: AbortSignal;
+  /** Where a queued request's abort signal comes from: read only if the request has to queue. */
+  abort: { readonly signal: AbortSignal };
 }
 
 export function parsePriority(value: string | string[] | undefined): Priority {
@@ -152,7 +153,7 @@ export class Edge {
       route,
       priority: input.priority,
       deadlineAt: input.deadlineAt,
-      signal: input.signal,
+      signal: input.abort.signal,
     });
     if (!limited) {
       return { headers: {}, done: once(release) };
