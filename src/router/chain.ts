@@ -50,7 +50,8 @@ interface Flight<T> {
 export class Chain<T> {
   private readonly attempts: AttemptRecord[];
   private readonly flights = new Set<Flight<T>>();
-  private readonly retriesUsed = new Map<Target, number>();
+  /** Retries per target, made on the first retry (most requests never retry). */
+  private retriesUsed: Map<Target, number> | undefined;
   private readonly random: () => number;
   private next = 0;
   private budget: number;
@@ -192,7 +193,7 @@ export class Chain<T> {
   private async startNext(last: { target: Target; error: KeelError }): Promise<boolean> {
     const { clock, scope, deadlineAt } = this.options;
     const { target, error } = last;
-    const used = this.retriesUsed.get(target) ?? 0;
+    const used = this.retriesUsed?.get(target) ?? 0;
     // A target that timed out is hung or browned out: retrying it would spend another whole
     // timeout. Go to the next target while one remains; retry only when it is the last hope.
     const slow = error.code === 'KEEL_PROVIDER_TIMEOUT' || error.code === 'KEEL_STREAM_STALLED';
@@ -205,6 +206,7 @@ export class Chain<T> {
         if (delay > 0) await clock.sleep(delay, scope.signal);
         if (target.breaker.tryAcquire()) {
           this.budget--;
+          this.retriesUsed ??= new Map();
           this.retriesUsed.set(target, used + 1);
           this.launch(target, 'retry', used + 1);
           return true;

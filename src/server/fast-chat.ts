@@ -164,13 +164,14 @@ export function serveChatFast(app: FastifyInstance, options: FastChatOptions): v
       return;
     }
     if (key instanceof Promise) key.catch(noop);
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      text += chunk;
+    // Buffers, decoded once at the end: a multi-byte character may straddle two chunks.
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
     });
     req.on('end', () => {
-      run(request, reply, key, text).catch(fail);
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      run(request, reply, key, body.toString('utf8')).catch(fail);
     });
   };
 

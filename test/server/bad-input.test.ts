@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Gateway } from '../../src/server/gateway.ts';
-import { gatewayFromYaml } from '../helpers/gateway.ts';
+import { gatewayFromYaml, waitForTrace } from '../helpers/gateway.ts';
 
 const yaml = `
 server: { bodyLimitBytes: 2048 }
@@ -265,5 +266,32 @@ describe('bad input gets a 4xx in OpenAI’s error shape naming the problem', ()
       body: `{"model":"chat","messages":${msgs},"reasoning_effort":"low","metadata":{"a":"b"}}`,
     });
     assert.equal(res.status, 200);
+  });
+
+  test('a multi-byte character split across two packets is read whole', async () => {
+    const text = 'héllo wörld ✓';
+    const body = Buffer.from(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: text }] }));
+    const cut = body.indexOf(Buffer.from('✓')) + 1; // inside the three bytes of ✓
+    const { port } = new URL(gateway.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString();
+        if (received.includes('\r\n\r\n') && /"choices"/.test(received)) socket.end();
+      });
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+      socket.write(
+        'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n' +
+          `x-request-id: req_split\r\ncontent-length: ${body.length}\r\n\r\n`,
+      );
+      socket.write(body.subarray(0, cut));
+      setTimeout(() => socket.write(body.subarray(cut)), 50);
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    const trace = await waitForTrace(gateway, 'req_split');
+    const request = trace.request as { messages: Array<{ content: string }> };
+    assert.equal(request.messages[0]?.content, text);
   });
 });
