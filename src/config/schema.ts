@@ -217,6 +217,12 @@ export const serverSchema = z.strictObject({
     .int()
     .positive()
     .default(4 * 1024 * 1024),
+  requestTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(30_000)
+    .describe('a client must send its whole request (headers and body) within this; else 408'),
   apiKeyEnv: z.string().default('KEEL_API_KEY').describe('environment variable holding the gateway key'),
   requireKey: z
     .boolean()
@@ -230,6 +236,7 @@ export const configSchema = z.strictObject({
     host: '127.0.0.1',
     port: 8080,
     bodyLimitBytes: 4 * 1024 * 1024,
+    requestTimeoutMs: 30_000,
     apiKeyEnv: 'KEEL_API_KEY',
     requireKey: false,
     logLevel: 'info',

@@ -54,7 +54,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
     requestIdHeader: false,
     // Per-request logs would be noise; failures are logged where they are handled, without bodies.
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: 30_000,
+    requestTimeout: config.server.requestTimeoutMs,
+    // Also given to node's server at construction: set afterwards (as Fastify does), node bounds only
+    // the headers with it, and a body that stops arriving holds its connection forever. Node checks
+    // these timeouts on an interval (30 s by default): often enough that the 408 comes near the deadline.
+    http: {
+      requestTimeout: config.server.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.server.requestTimeoutMs / 4)),
+    },
     return503OnClosing: true,
     // Errors Fastify raises before routing (a malformed URL) still answer in OpenAI's shape.
     frameworkErrors: (error, request, reply) => {
