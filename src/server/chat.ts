@@ -7,6 +7,7 @@ import { KilledError } from '../edge/kill/errors.ts';
 import { sseData } from '../providers/sse.ts';
 import { Timebox } from '../resilience/deadline.ts';
 import type { RouteOutcome, Router } from '../router/router.ts';
+import type { AttemptRecord } from '../router/target.ts';
 import { type Edge, FREE_PASS, parsePriority } from './edge.ts';
 import { httpStatus } from './errors.ts';
 import { FEATURE_MODEL_PREFIX, type FeatureRuntime, featureChat } from './features.ts';
@@ -14,14 +15,19 @@ import type { KeelReply, KeelRequest } from './http.ts';
 import { parseChatRequest } from './schemas.ts';
 import { callerTags, type RequestRecord } from './tracing.ts';
 
+/** Attempts that called a target (skipped ones did not). */
+function attemptsMade(attempts: readonly AttemptRecord[]): string {
+  let made = 0;
+  for (const attempt of attempts) if (attempt.outcome !== 'skipped') made++;
+  return String(made);
+}
+
 /** The x-keel-* headers that say what happened. */
 export function outcomeHeaders(outcome: RouteOutcome): Record<string, string> {
-  let made = 0;
-  for (const attempt of outcome.attempts) if (attempt.outcome !== 'skipped') made++;
   return {
     'x-keel-route': outcome.route,
     'x-keel-target': outcome.target,
-    'x-keel-attempts': String(made),
+    'x-keel-attempts': attemptsMade(outcome.attempts),
     'x-keel-decision': outcome.decision,
   };
 }
@@ -59,11 +65,19 @@ export function startRecord(
   return rec;
 }
 
-/** The error a traced request failed with, recorded on its record. */
-function failed(rec: RequestRecord, err: unknown): KeelError {
+/**
+ * The error a routed request failed with, recorded on its record; the answer still says what happened:
+ * its route, the attempts made and `error` (no target answered), or `killed` for a kill switch.
+ */
+function failed(rec: RequestRecord, reply: KeelReply, err: unknown): KeelError {
   const error = asKeelError(err);
   rec.error = error;
   rec.status = httpStatus(error);
+  reply.headers({
+    'x-keel-route': rec.route,
+    'x-keel-attempts': attemptsMade(rec.attempts),
+    'x-keel-decision': err instanceof KilledError ? 'killed' : 'error',
+  });
   return error;
 }
 
@@ -134,7 +148,7 @@ export async function gated<T>(
     }
     return await work(rec, signal);
   } catch (err) {
-    throw failed(rec, err);
+    throw failed(rec, reply, err);
   } finally {
     handOver(rec, deps.onTrace);
   }

@@ -185,6 +185,8 @@ routes:
       assert.equal(off.res.status, 503);
       assert.equal(off.json.error?.code, 'KEEL_KILLED');
       assert.match(off.json.error?.message ?? '', /turned off/);
+      assert.equal(off.res.headers.get('x-keel-decision'), 'killed');
+      assert.equal(off.res.headers.get('x-keel-attempts'), '0');
 
       await admin(gw.url, 'POST', '/admin/unkill', { scope: 'route', name: 'plain' });
       assert.equal((await post(gw.url, hi('plain'))).res.status, 200);

@@ -121,6 +121,12 @@ describe('all targets down', () => {
           assert.equal(err.code, 'KEEL_ALL_TARGETS_FAILED');
           assert.match(err.message, /primary: KEEL_UPSTREAM_ERROR/);
           assert.match(err.message, /backup: KEEL_UPSTREAM_ERROR/);
+          // A failure still says what happened: the route, every call made, no target that answered.
+          assert.equal(err.headers?.get('x-keel-route'), 'chat');
+          assert.equal(err.headers?.get('x-keel-decision'), 'error');
+          assert.equal(err.headers?.get('x-keel-attempts'), String(down.received.length));
+          assert.equal(err.headers?.get('x-keel-target'), null);
+          assert.match(err.headers?.get('x-request-id') ?? '', /^req_/);
           return true;
         },
       );
