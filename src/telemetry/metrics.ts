@@ -78,63 +78,63 @@ export class Metrics {
     if (options.names) this.setNames(options.names);
     const registers = [this.registry];
 
-    this.requests = new HotCounter(
-      'keel_requests_total',
-      'Requests answered, by route, the target that answered, HTTP status and decision.',
-      ['route', 'target', 'status', 'decision'],
-      this.registry,
-    );
-    this.requestDuration = new HotHistogram(
-      'keel_request_duration_seconds',
-      'End-to-end request duration, retries and fallbacks included.',
-      ['route'],
-      LATENCY_BUCKETS,
-      this.registry,
-    );
-    this.upstreamDuration = new HotHistogram(
-      'keel_upstream_duration_seconds',
-      'Duration of one attempt against one target.',
-      ['target', 'outcome'],
-      LATENCY_BUCKETS,
-      this.registry,
-    );
-    this.ttft = new HotHistogram(
-      'keel_ttft_seconds',
-      'Time to first token of the attempt that answered, by route and its target.',
-      ['route', 'target'],
-      TTFT_BUCKETS,
-      this.registry,
-    );
-    this.tokens = new HotCounter(
-      'keel_tokens_total',
-      'Tokens spent per attempt: in (prompt), out (completion), cached (prompt tokens read from cache).',
-      ['route', 'target', 'direction'],
-      this.registry,
-    );
-    this.cost = new HotCounter(
-      'keel_cost_usd_total',
-      'Cost in US dollars of every attempt, failed ones included.',
-      ['route', 'target'],
-      this.registry,
-    );
-    this.retries = new HotCounter(
-      'keel_retries_total',
-      'Attempts that were retries of the same target.',
-      ['route', 'target'],
-      this.registry,
-    );
-    this.fallbacks = new HotCounter(
-      'keel_fallbacks_total',
-      'Requests answered by a fallback or a hedge instead of the primary target.',
-      ['route'],
-      this.registry,
-    );
-    this.attemptErrors = new HotCounter(
-      'keel_attempt_errors_total',
-      'Failed attempts by target and Keel error code.',
-      ['target', 'code'],
-      this.registry,
-    );
+    this.requests = new HotCounter({
+      name: 'keel_requests_total',
+      help: 'Requests answered, by route, the target that answered, HTTP status and decision.',
+      labelNames: ['route', 'target', 'status', 'decision'],
+      registry: this.registry,
+    });
+    this.requestDuration = new HotHistogram({
+      name: 'keel_request_duration_seconds',
+      help: 'End-to-end request duration, retries and fallbacks included.',
+      labelNames: ['route'],
+      buckets: LATENCY_BUCKETS,
+      registry: this.registry,
+    });
+    this.upstreamDuration = new HotHistogram({
+      name: 'keel_upstream_duration_seconds',
+      help: 'Duration of one attempt against one target.',
+      labelNames: ['target', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registry: this.registry,
+    });
+    this.ttft = new HotHistogram({
+      name: 'keel_ttft_seconds',
+      help: 'Time to first token of the attempt that answered, by route and its target.',
+      labelNames: ['route', 'target'],
+      buckets: TTFT_BUCKETS,
+      registry: this.registry,
+    });
+    this.tokens = new HotCounter({
+      name: 'keel_tokens_total',
+      help: 'Tokens spent per attempt: in (prompt), out (completion), cached (prompt tokens read from cache).',
+      labelNames: ['route', 'target', 'direction'],
+      registry: this.registry,
+    });
+    this.cost = new HotCounter({
+      name: 'keel_cost_usd_total',
+      help: 'Cost in US dollars of every attempt, failed ones included.',
+      labelNames: ['route', 'target'],
+      registry: this.registry,
+    });
+    this.retries = new HotCounter({
+      name: 'keel_retries_total',
+      help: 'Attempts that were retries of the same target.',
+      labelNames: ['route', 'target'],
+      registry: this.registry,
+    });
+    this.fallbacks = new HotCounter({
+      name: 'keel_fallbacks_total',
+      help: 'Requests answered by a fallback or a hedge instead of the primary target.',
+      labelNames: ['route'],
+      registry: this.registry,
+    });
+    this.attemptErrors = new HotCounter({
+      name: 'keel_attempt_errors_total',
+      help: 'Failed attempts by target and Keel error code.',
+      labelNames: ['target', 'code'],
+      registry: this.registry,
+    });
     this.breakerState = new Gauge({
       name: 'keel_breaker_state',
       help: 'Circuit breaker state per target: 0 closed, 1 half-open, 2 open.',

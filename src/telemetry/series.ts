@@ -8,6 +8,13 @@ interface Sample {
   metricName?: string;
 }
 
+export interface HotOptions {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  registry: Registry;
+}
+
 /**
  * A labelled metric that prom-client's registry exposes (it calls `get()` on each scrape) but that
  * updates in constant time without building a label object or a hash string: series are found through
@@ -22,13 +29,17 @@ abstract class HotMetric<S> {
   private root = new Map<string, unknown>();
   protected all: Array<{ labels: Record<string, string>; state: S }> = [];
 
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly labelNames: readonly string[],
-    registry: Registry,
-  ) {
-    registry.registerMetric(this as never);
+  readonly name: string;
+  readonly help: string;
+  private readonly labelNames: readonly string[];
+
+  /** The same options as prom-client's metrics, registered in one registry. */
+  constructor(options: HotOptions) {
+    this.name = options.name;
+    this.help = options.help;
+    this.labelNames = options.labelNames;
+    if (this.labelNames.length === 0) throw new Error(`${this.name}: a hot metric needs at least one label`);
+    options.registry.registerMetric(this as never);
   }
 
   protected abstract fresh(): S;
@@ -107,14 +118,11 @@ interface Buckets {
 export class HotHistogram extends HotMetric<Buckets> {
   readonly type = 'histogram';
 
-  constructor(
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    private readonly bounds: readonly number[],
-    registry: Registry,
-  ) {
-    super(name, help, labelNames, registry);
+  private readonly bounds: readonly number[];
+
+  constructor(options: HotOptions & { buckets: readonly number[] }) {
+    super(options);
+    this.bounds = options.buckets;
   }
 
   protected fresh(): Buckets {

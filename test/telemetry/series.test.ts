@@ -23,8 +23,19 @@ describe('HotCounter and HotHistogram expose exactly what prom-client would', ()
         async (updates) => {
           const hot = new Registry();
           const ref = new Registry();
-          const hotCounter = new HotCounter('c_total', 'help', ['route', 'target'], hot);
-          const hotHistogram = new HotHistogram('h_seconds', 'help', ['route', 'target'], BOUNDS, hot);
+          const hotCounter = new HotCounter({
+            name: 'c_total',
+            help: 'help',
+            labelNames: ['route', 'target'],
+            registry: hot,
+          });
+          const hotHistogram = new HotHistogram({
+            name: 'h_seconds',
+            help: 'help',
+            labelNames: ['route', 'target'],
+            buckets: BOUNDS,
+            registry: hot,
+          });
           const refCounter = new Counter({
             name: 'c_total',
             help: 'help',
@@ -54,7 +65,7 @@ describe('HotCounter and HotHistogram expose exactly what prom-client would', ()
 
   it('resetMetrics empties every series', async () => {
     const registry = new Registry();
-    const counter = new HotCounter('c_total', 'help', ['route'], registry);
+    const counter = new HotCounter({ name: 'c_total', help: 'help', labelNames: ['route'], registry });
     counter.inc(['a'], 2);
     registry.resetMetrics();
     assert.doesNotMatch(await registry.metrics(), /c_total\{/);
