@@ -1,5 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { KeelError } from '../core/errors.ts';
+import type { KeyRecord } from '../edge/keys/keys.ts';
+
+/** The caller of a /v1 request (the app's onRequest hook and the chat fast path share it); throws a 401. */
+export type Authenticate = (
+  authorization: string | undefined,
+) => KeyRecord | undefined | Promise<KeyRecord | undefined>;
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

@@ -2,14 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorCodes, type FastifyInstance } from 'fastify';
 import { KeelError } from '../core/errors.ts';
 import { requestId } from '../core/ids.ts';
-import type { KeyRecord } from '../edge/keys/keys.ts';
+import type { Authenticate } from './auth.ts';
 import { sendError, type ThrownError } from './errors.ts';
 import type { KeelReply, KeelRequest } from './http.ts';
-
-/** The caller of a /v1 request (the app's onRequest hook and the fast path share it); throws a 401. */
-export type Authenticate = (
-  authorization: string | undefined,
-) => KeyRecord | undefined | Promise<KeyRecord | undefined>;
 
 /** The fast path's request: its body is read after the headers. */
 interface FastRequest extends KeelRequest {
@@ -110,15 +105,19 @@ export function serveChatFast(app: FastifyInstance, options: FastChatOptions): v
 
   // Fastify's own parser (prototype-poisoning checks included), so both paths accept the same bodies.
   const parser = app.getDefaultJsonParser('error', 'error');
-  const parseJson = (text: string): unknown => {
-    let result: { err: Error | null; body: unknown } = { err: null, body: undefined };
-    parser(undefined as never, text, (err, body) => {
-      result = { err, body };
+  const parseJson = (text: string, reply: FastReply): unknown => {
+    let failed = false;
+    let body: unknown;
+    parser(undefined as never, text, (err, parsed) => {
+      failed = err !== null;
+      body = parsed;
     });
-    if (result.err) {
+    if (failed) {
+      // As Fastify answers a parse error: the client may send more, so the connection is closed.
+      reply.header('connection', 'close');
       throw new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY();
     }
-    return result.body;
+    return body;
   };
 
   const accepts = (req: IncomingMessage): boolean => {
@@ -133,13 +132,7 @@ export function serveChatFast(app: FastifyInstance, options: FastChatOptions): v
 
   const run = async (request: FastRequest, reply: FastReply, key: ReturnType<Authenticate>, text: string) => {
     request.keelKey = key instanceof Promise ? await key : key;
-    try {
-      request.body = parseJson(text);
-    } catch (err) {
-      // As Fastify answers a parse error: the client may send more, so the connection is closed.
-      reply.header('connection', 'close');
-      throw err;
-    }
+    request.body = parseJson(text, reply);
     reply.send(await handler(request, reply));
   };
 

@@ -104,6 +104,21 @@ function step(a: AttemptRecord): string {
   }
 }
 
+/** The decision path in words: each attempt, who answered, how it failed, and a feature's steps. */
+function decisionPath(rec: RequestRecord, decision: Decision): string[] {
+  const path = rec.attempts.map(step);
+  const winner = rec.outcome?.target;
+  if (winner) path.push(`answered by ${winner} (${decision})`);
+  if (rec.error && rec.outcome)
+    path.push(`stream broke after the first byte: ${rec.error.code} → error event, no [DONE]`);
+  else if (rec.error) path.push(`failed: ${rec.error.code} → ${rec.status} to the client`);
+  if (rec.featureRun) {
+    path.push(...rec.featureRun.steps.map((line) => `feature ${line}`));
+    path.push(`feature decision: ${rec.featureRun.decision}`);
+  }
+  return path;
+}
+
 /**
  * Build the trace: one span per attempt, costs, the decision path. Bodies are still raw here. With
  * `describe: false` the decision path stays empty: a gateway that stores no trace only counts it.
@@ -154,12 +169,6 @@ export function buildTrace(
 
   const failed = rec.error !== undefined;
   const decision: Decision = rec.outcome?.decision ?? 'error';
-  const path = describe ? rec.attempts.map(step) : [];
-  if (describe && winner) path.push(`answered by ${winner} (${decision})`);
-  if (describe && failed && rec.outcome)
-    path.push(`stream broke after the first byte: ${rec.error?.code} → error event, no [DONE]`);
-  else if (describe && failed) path.push(`failed: ${rec.error?.code} → ${rec.status} to the client`);
-
   // One pass for the totals and the span that answered.
   let tokensIn = 0;
   let tokensOut = 0;
@@ -186,7 +195,7 @@ export function buildTrace(
     status: rec.status,
     outcome: failed ? 'error' : 'ok',
     decision,
-    decisionPath: path,
+    decisionPath: describe ? decisionPath(rec, decision) : [],
     tokensIn,
     tokensOut,
     tokensCached,
@@ -198,10 +207,6 @@ export function buildTrace(
   };
   if (rec.featureRun) {
     const { steps, promptVersion, validation, ...feature } = rec.featureRun;
-    if (describe) {
-      trace.decisionPath.push(...steps.map((line) => `feature ${line}`));
-      trace.decisionPath.push(`feature decision: ${feature.decision}`);
-    }
     if (promptVersion !== undefined) trace.slots.promptVersion = promptVersion;
     if (validation !== undefined) trace.slots.validation = validation;
     trace.slots.feature = feature;
